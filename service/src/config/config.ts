@@ -13,7 +13,12 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const roles = z
   .string()
-  .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.enum(['api', 'relay', 'worker'])).min(1, 'name at least one role'));
 
 export const envSchema = z.object({
@@ -27,7 +32,9 @@ export const envSchema = z.object({
   ADMIN_PORT: port.default(9464),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
 
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://orderlab:orderlab@127.0.0.1:5432/orderlab'),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/ })
+    .default('postgres://orderlab:orderlab@127.0.0.1:5432/orderlab'),
   PG_POOL_MAX: positiveInt.default(10),
   PG_CONNECT_TIMEOUT_MS: positiveInt.default(2000),
   PG_STATEMENT_TIMEOUT_MS: positiveInt.default(2000),
@@ -36,7 +43,10 @@ export const envSchema = z.object({
 
   HTTP_BODY_LIMIT_BYTES: positiveInt.default(65536),
   /** Signs pagination cursors; set the same value on every replica. */
-  CURSOR_SECRET: z.string().min(16, 'use at least 16 characters').default('orderlab-dev-cursor-secret-change-me'),
+  CURSOR_SECRET: z
+    .string()
+    .min(16, 'use at least 16 characters')
+    .default('orderlab-dev-cursor-secret-change-me'),
 
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10000),
   SHUTDOWN_DRAIN_DELAY_MS: nonNegativeInt.default(0),
