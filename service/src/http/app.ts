@@ -48,9 +48,6 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
 
   app.post('/v1/orders', requireJson, jsonBody, async (req, res) => {
     const body: unknown = req.body;
-    if (body === undefined || (Buffer.isBuffer(body) && body.length === 0)) {
-      throw new ValidationError([{ pointer: '/', detail: 'request body is required' }]);
-    }
     assertCreateOrderBody(body);
     const key = req.get('Idempotency-Key');
     const { order, created } = await orders.createOrder(
@@ -115,10 +112,15 @@ export function orderJson(order: Order): Record<string, unknown> {
   };
 }
 
+/** Create requests must carry a JSON body; say which of the two is wrong before parsing. */
 function requireJson(req: Request, res: Response, next: NextFunction): void {
-  const hasBody =
-    req.get('content-length') !== '0' && (req.get('content-length') || req.get('transfer-encoding'));
-  if (hasBody && !req.is('application/json')) {
+  const length = req.get('content-length');
+  const hasBody = length !== undefined ? length !== '0' : req.get('transfer-encoding') !== undefined;
+  if (!hasBody) {
+    next(new ValidationError([{ pointer: '/', detail: 'request body is required' }]));
+    return;
+  }
+  if (!req.is('application/json')) {
     sendProblem(
       res,
       problem(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as application/json.'),
