@@ -35,11 +35,12 @@ export function customerId(runId: string, index: number): string {
 }
 
 /**
- * Idempotency key unique per request: run, VU and the VU's iteration identify the iteration, the
- * purpose tells apart several creations in one iteration.
+ * Idempotency key unique per request: the run, the scenario and its iteration number across all
+ * VUs (k6's exec.scenario.iterationInTest) identify the iteration; the purpose tells apart several
+ * creations in one iteration.
  */
-export function idempotencyKey(runId: string, vu: number, iteration: number, purpose: string): string {
-  return `k6-${runId}-${vu}-${iteration}-${purpose}`;
+export function idempotencyKey(runId: string, scenario: string, iteration: number, purpose: string): string {
+  return `k6-${runId}-${scenario}-${iteration}-${purpose}`;
 }
 
 /** An order of 1..3 lines over a fixed catalogue of SKUs, prices 1.00..99.99. */

@@ -6,7 +6,10 @@
  * ListOrdersRequest{customer_id, page_size, page_token}, CancelOrderRequest{id}). By default the
  * client asks the server for it through gRPC server reflection; set GRPC_PROTO and
  * GRPC_PROTO_IMPORT_PATH to load the file instead (it must then be visible inside the container).
- * Responses arrive as protojson: lowerCamelCase fields, enum values by name.
+ * Responses arrive as protojson: lowerCamelCase fields, enum values by name. Assumed beyond the
+ * brief: responses carry the order either as the message or in an `order` field (both handled),
+ * ListOrdersResponse has `next_page_token`, the status enum may be prefixed (ORDER_STATUS_…), and
+ * cancelling an order that is already final answers FAILED_PRECONDITION.
  */
 import { check, fail } from 'k6';
 import exec from 'k6/execution';
@@ -88,7 +91,7 @@ function orderOf(result: Call): Record<string, unknown> | undefined {
 }
 
 function keyFor(runId: string, purpose: string): string {
-  return idempotencyKey(runId, exec.vu.idInTest, exec.vu.iterationInInstance, purpose);
+  return idempotencyKey(runId, exec.scenario.name, exec.scenario.iterationInTest, purpose);
 }
 
 function customerFor(data: SeedData): string {
@@ -102,7 +105,7 @@ export function setup(): SeedData {
   const orderIds: string[] = [];
   for (let i = 0; i < settings.seedOrders; i += 1) {
     const customer = customers[i % customers.length] ?? customerId(runId, 0);
-    const result = createOrder(newOrderBody(customer), idempotencyKey(runId, 0, i, 'seed'));
+    const result = createOrder(newOrderBody(customer), idempotencyKey(runId, 'setup', i, 'seed'));
     const id = orderOf(result)?.['id'];
     if (result.status === grpc.StatusOK && typeof id === 'string') orderIds.push(id);
   }

@@ -60,7 +60,7 @@ function cancelOrder(id: string): Call {
 }
 
 function keyFor(runId: string, purpose: string): string {
-  return idempotencyKey(runId, exec.vu.idInTest, exec.vu.iterationInInstance, purpose);
+  return idempotencyKey(runId, exec.scenario.name, exec.scenario.iterationInTest, purpose);
 }
 
 function customerFor(data: SeedData): string {
@@ -74,7 +74,7 @@ export function setup(): SeedData {
   const orderIds: string[] = [];
   for (let i = 0; i < settings.seedOrders; i += 1) {
     const customer = customers[i % customers.length] ?? customerId(runId, 0);
-    const { res, body } = createOrder(newOrderBody(customer), idempotencyKey(runId, 0, i, 'seed'));
+    const { res, body } = createOrder(newOrderBody(customer), idempotencyKey(runId, 'setup', i, 'seed'));
     if (res.status === 201 && typeof body?.['id'] === 'string') orderIds.push(body['id']);
   }
   if (orderIds.length === 0) {
