@@ -432,6 +432,7 @@ describe('run settings', () => {
           STRESS_START_RATE: '100',
           STRESS_MAX_RATE: '50',
           GRPC_PROTO: 'order/v1/order.proto',
+          CUSTOMERS: '50',
         }),
       (error: Error) =>
         [
@@ -442,6 +443,7 @@ describe('run settings', () => {
           'GRPC_ADDR',
           'STRESS_MAX_RATE',
           'GRPC_PROTO_IMPORT_PATH',
+          'CUSTOMERS',
         ].every((name) => error.message.includes(name)),
     );
   });

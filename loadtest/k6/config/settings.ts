@@ -138,6 +138,10 @@ export function readSettings(env: Environment): RunSettings {
       `STRESS_MAX_RATE=${settings.stressMaxRate} must be above STRESS_START_RATE=${settings.stressStartRate}`,
     );
   }
+  if (settings.customers > settings.seedOrders) {
+    // Reads and the smoke's pagination check expect every customer to own a seed order.
+    problems.push(`CUSTOMERS=${settings.customers} must not exceed SEED_ORDERS=${settings.seedOrders}`);
+  }
   if (settings.grpcProtoFile !== undefined && settings.grpcProtoImportPath === undefined) {
     problems.push(
       'GRPC_PROTO is set: also set GRPC_PROTO_IMPORT_PATH (the directory that holds order/v1/order.proto)',

@@ -136,11 +136,12 @@ export function createOrders(data: SeedData): void {
 
 export function readOrders(data: SeedData): void {
   if (Math.random() < settings.listShare) {
-    const first = listOrders(customerFor(data), 20);
+    const customer = customerFor(data);
+    const first = listOrders(customer, 20);
     check(first, { 'list: OK': (r) => r.status === grpc.StatusOK });
     const token = first.message?.['nextPageToken'];
     if (typeof token === 'string' && token.length > 0) {
-      check(listOrders(customerFor(data), 20, token), {
+      check(listOrders(customer, 20, token), {
         'list next page: OK': (r) => r.status === grpc.StatusOK,
       });
     }
@@ -181,8 +182,25 @@ export function smokeJourney(data: SeedData): void {
 
   const read = getOrder(id);
   check(read, { 'get: OK and same id': (r) => r.status === grpc.StatusOK && orderOf(r)?.['id'] === id });
-  const page = listOrders(customer, 1);
-  check(page, { 'list: OK': (r) => r.status === grpc.StatusOK });
+  const ids = (result: Call): unknown[] =>
+    Array.isArray(result.message?.['orders'])
+      ? (result.message['orders'] as Record<string, unknown>[]).map((o) => o?.['id'])
+      : [];
+  check(listOrders(customer, 100), {
+    'list: OK and holds the new order': (r) => r.status === grpc.StatusOK && ids(r).includes(id),
+  });
+  const first = listOrders(customer, 1);
+  const token = first.message?.['nextPageToken'];
+  check(first, {
+    'list page_size=1: one order and a next_page_token': (r) =>
+      r.status === grpc.StatusOK && ids(r).length === 1 && typeof token === 'string' && token.length > 0,
+  });
+  if (typeof token === 'string' && token.length > 0) {
+    check(listOrders(customer, 1, token), {
+      'list next page: another order': (r) =>
+        r.status === grpc.StatusOK && ids(r).length === 1 && ids(r)[0] !== ids(first)[0],
+    });
+  }
 
   const acceptedAt = Date.now();
   check(null, {

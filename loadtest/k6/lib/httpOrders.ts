@@ -101,11 +101,12 @@ export function createOrders(data: SeedData): void {
 /** Reads: GET by id of a seed order, or a customer's first page (and the next one if there is one). */
 export function readOrders(data: SeedData): void {
   if (Math.random() < settings.listShare) {
-    const first = listOrders(customerFor(data), 20);
+    const customer = customerFor(data);
+    const first = listOrders(customer, 20);
     check(first.res, { 'list: 200': (r) => r.status === 200 });
     const cursor = first.body?.['nextCursor'];
     if (typeof cursor === 'string' && cursor.length > 0) {
-      check(listOrders(customerFor(data), 20, cursor).res, {
+      check(listOrders(customer, 20, cursor).res, {
         'list next page: 200': (r) => r.status === 200,
       });
     }
@@ -149,10 +150,27 @@ export function smokeJourney(data: SeedData): void {
 
   const read = getOrder(id);
   check(read.res, { 'get: 200 and same id': (r) => r.status === 200 && read.body?.['id'] === id });
-  const page = listOrders(customer, 1);
-  check(page.res, {
-    'list: 200 with an orders array': (r) => r.status === 200 && Array.isArray(page.body?.['orders']),
+  const ids = (body: Record<string, unknown> | undefined): unknown[] =>
+    Array.isArray(body?.['orders'])
+      ? (body['orders'] as Record<string, unknown>[]).map((o) => o?.['id'])
+      : [];
+  const all = listOrders(customer, 100);
+  check(all.res, {
+    'list: 200 and holds the new order': (r) => r.status === 200 && ids(all.body).includes(id),
   });
+  const first = listOrders(customer, 1);
+  const cursor = first.body?.['nextCursor'];
+  check(first.res, {
+    'list limit=1: one order and a nextCursor': (r) =>
+      r.status === 200 && ids(first.body).length === 1 && typeof cursor === 'string' && cursor.length > 0,
+  });
+  if (typeof cursor === 'string' && cursor.length > 0) {
+    const next = listOrders(customer, 1, cursor);
+    check(next.res, {
+      'list next page: another order': (r) =>
+        r.status === 200 && ids(next.body).length === 1 && ids(next.body)[0] !== ids(first.body)[0],
+    });
+  }
 
   const acceptedAt = Date.now();
   check(null, {
