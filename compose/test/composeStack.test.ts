@@ -584,3 +584,40 @@ test('node as PID 1 stops on SIGTERM when it has a handler and ignores it otherw
     'PID 1 without a handler ignores SIGTERM (the kernel drops it)',
   );
 });
+
+test('Alloy config parses with Alloy’s own syntax parser and ships to the Loki service', (t) => {
+  const checker = path.join(repoRoot, '.cache/go-bin/alloy-syntax-check');
+  const config = path.join(composeDir, 'alloy/config.alloy');
+  const text = readFileSync(config, 'utf8');
+  assert.match(text, /url = "http:\/\/loki:3100\/loki\/api\/v1\/push"/);
+  assert.match(
+    text,
+    /__meta_docker_container_label_com_docker_compose_service"\]\s*target_label\s*= "service_name"/,
+  );
+  assert.equal(
+    service('alloy').resolved.environment?.COMPOSE_PROJECT,
+    project.name,
+    'Alloy tails this project',
+  );
+  if (!existsSync(checker))
+    return t.skip('no Alloy syntax checker: `npm run compose:validator` builds it into .cache/');
+  const result = spawnSync(checker, [config], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  const broken = spawnSync(checker, ['/dev/stdin'], {
+    input: 'loki.write "x" {\n  endpoint { url = }\n}\n',
+    encoding: 'utf8',
+  });
+  assert.notEqual(broken.status, 0, 'the checker rejects a broken file');
+});
+
+test('Alertmanager config passes amtool check-config', (t) => {
+  if (spawnSync('amtool', ['--version']).status !== 0) {
+    return t.skip('amtool is not installed (Debian: apt-get install prometheus-alertmanager)');
+  }
+  const mount = bindMounts(service('alertmanager'), project.volumes).find((m) =>
+    m.target.endsWith('alertmanager.yml'),
+  );
+  assert.ok(mount);
+  const result = spawnSync('amtool', ['check-config', mount.source], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stdout + result.stderr);
+});
