@@ -621,3 +621,59 @@ test('Alertmanager config passes amtool check-config', (t) => {
   const result = spawnSync('amtool', ['check-config', mount.source], { encoding: 'utf8' });
   assert.equal(result.status, 0, result.stdout + result.stderr);
 });
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+test('Toxiproxy starts from the compose proxy file, and the healthcheck’s CLI command lists every proxy', async (t) => {
+  const server = path.join(repoRoot, '.cache/go-bin/toxiproxy-server');
+  const cli = path.join(repoRoot, '.cache/go-bin/toxiproxy-cli');
+  if (!existsSync(server) || !existsSync(cli)) {
+    return t.skip('no Toxiproxy binaries: `npm run compose:validator` builds them into .cache/');
+  }
+  const proxies = JSON.parse(readFileSync(path.join(composeDir, 'toxiproxy/toxiproxy.json'), 'utf8')) as {
+    name: string;
+    listen: string;
+    upstream: string;
+  }[];
+  // Same file, with the container's 0.0.0.0 listeners moved to free loopback ports.
+  const local = await Promise.all(
+    proxies.map(async (p) => ({ ...p, listen: `127.0.0.1:${await freePort()}` })),
+  );
+  const dir = mkdtempSync(path.join(tmpdir(), 'orderlab-toxi-'));
+  writeFileSync(path.join(dir, 'toxiproxy.json'), JSON.stringify(local));
+  const apiPort = await freePort();
+  const { spawn } = await import('node:child_process');
+  const child = spawn(
+    server,
+    ['-host=127.0.0.1', `-port=${apiPort}`, `-config=${path.join(dir, 'toxiproxy.json')}`],
+    {
+      stdio: 'ignore',
+    },
+  );
+  t.after(() => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const healthcheck = service('toxiproxy').raw.healthcheck?.test as string[];
+  assert.deepEqual(healthcheck.slice(0, 3), ['CMD', '/toxiproxy-cli', 'list']);
+  let listed = '';
+  for (let attempt = 0; attempt < 30 && !proxies.every((p) => listed.includes(p.upstream)); attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const result = spawnSync(cli, ['--host', `http://127.0.0.1:${apiPort}`, ...healthcheck.slice(2)], {
+      encoding: 'utf8',
+    });
+    listed = result.status === 0 ? result.stdout : '';
+  }
+  for (const p of local)
+    assert.match(listed, new RegExp(`${p.name}\\s+${p.listen}\\s+${p.upstream}\\s+enabled`));
+});
