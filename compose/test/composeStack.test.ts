@@ -55,6 +55,8 @@ const HOST_MOUNTS: Record<string, string> = {
  * OTEL_* are the OpenTelemetry SDK's own standard variables.
  */
 const VARIABLES_FROM_OTHER_ISSUES = new Set(['KAFKA_BROKERS', 'TELEMETRY_ENABLED']);
+/** Read by the Node.js runtime itself, not by the service's config. */
+const NODE_RUNTIME_VARIABLES = new Set(['NODE_OPTIONS']);
 
 /** The compose v2 CLI if one runs here: the docker plugin, or the binary `npm run compose:validator` builds. */
 function composeCli(): { command: string; args: string[]; label: string } | undefined {
@@ -283,7 +285,7 @@ test('api/relay/worker environments pass the service config schema; unknown name
     assert.deepEqual([...config.roles], [String(env.ROLES)]);
     assert.equal(config.http.host, '0.0.0.0', `${name} must listen beyond loopback inside its container`);
     for (const key of Object.keys(env)) {
-      if (declared.has(key) || key.startsWith('OTEL_')) continue;
+      if (declared.has(key) || key.startsWith('OTEL_') || NODE_RUNTIME_VARIABLES.has(key)) continue;
       assert.ok(
         VARIABLES_FROM_OTHER_ISSUES.has(key),
         `${name}: ${key} is not a variable the service knows (typo?)`,
@@ -292,6 +294,23 @@ test('api/relay/worker environments pass the service config schema; unknown name
     }
   }
   if (pending.size > 0) t.diagnostic(`not in envSchema yet (other issues): ${[...pending].join(', ')}`);
+  for (const name of APP_SERVICES) {
+    const s = service(name).resolved;
+    // Docker sends SIGKILL after stop_grace_period: it must outlast drain delay + shutdown deadline.
+    const config = appConfig(name);
+    const graceMs = Number(/^(\d+)s$/.exec(String(s.stop_grace_period))?.[1]) * 1000;
+    assert.ok(
+      graceMs > config.shutdown.drainDelayMs + config.shutdown.timeoutMs,
+      `${name}: stop_grace_period too short`,
+    );
+    // V8's heap cap leaves headroom under the container limit (else the OOM killer, not the GC, decides).
+    const heapMb = Number(/--max-old-space-size=(\d+)/.exec(String(s.environment?.NODE_OPTIONS))?.[1]);
+    const limitMb = parseMemory(String(s.deploy?.resources?.limits?.memory)) / 1024 ** 2;
+    assert.ok(
+      heapMb > 0 && heapMb <= 0.65 * limitMb,
+      `${name}: --max-old-space-size ${heapMb} vs limit ${limitMb} MiB`,
+    );
+  }
   // The check bites: a wrong value is refused with the variable named.
   assert.throws(
     () =>
@@ -531,6 +550,8 @@ test('nginx accepts the LB config (Debian nginx -t; `resolve` and service names 
   // 1.22 predates `server ... resolve` (open source since 1.27.3) and cannot resolve compose names.
   const conf = readFileSync(path.join(composeDir, 'nginx/nginx.conf'), 'utf8')
     .replace(/ resolve /g, ' ')
+    // and the `http2 on;` directive (1.25.1+): the older spelling is the `listen … http2` flag.
+    .replace(/listen (\d+);\n(\s*)http2 on;/g, 'listen $1 http2;')
     .replace(/\bapi-[12]:/g, '127.0.0.1:')
     .replace('pid /tmp/nginx.pid;', `pid ${dir}/nginx.pid;`)
     // The test runner's stdio are sockets, which nginx cannot open() as log files.
