@@ -710,3 +710,19 @@ test('Toxiproxy starts from the compose proxy file, and the healthcheck’s CLI 
   for (const p of local)
     assert.match(listed, new RegExp(`${p.name}\\s+${p.listen}\\s+${p.upstream}\\s+enabled`));
 });
+
+test('the Dockerfile parses with BuildKit’s Dockerfile frontend and passes its build checks', (t) => {
+  const checker = path.join(repoRoot, '.cache/go-bin/dockerfile-check');
+  if (!existsSync(checker))
+    return t.skip('no Dockerfile checker: `npm run compose:validator` builds it into .cache/');
+  const result = spawnSync(checker, [path.join(repoRoot, 'service/Dockerfile')], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  const dir = mkdtempSync(path.join(tmpdir(), 'orderlab-dockerfile-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'Dockerfile'), 'FROM node:24 as build\nHEALTHCHECK --intervall=5s CMD true\n');
+  assert.notEqual(
+    spawnSync(checker, [path.join(dir, 'Dockerfile')]).status,
+    0,
+    'the checker rejects a bad flag',
+  );
+});
