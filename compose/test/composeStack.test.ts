@@ -541,6 +541,30 @@ test('Kafka: the compose image and the native lab pin the same version; topics m
   );
   assert.equal(service('kafka-init').resolved.environment?.ORDERS_TOPIC_PARTITIONS, '6');
   assert.match(init, /orders\.v1\.dlq/);
+  // Run the topic script as the container would (after compose's $$ → $), with kafka-topics.sh stubbed.
+  const dir = mkdtempSync(path.join(tmpdir(), 'orderlab-kafka-init-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'kafka-topics.sh'), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
+  const script = String((service('kafka-init').resolved.command as string[])[0]).replaceAll(
+    '/opt/kafka/bin/kafka-topics.sh',
+    path.join(dir, 'kafka-topics.sh'),
+  );
+  const run = spawnSync('/bin/sh', ['-c', script], {
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH,
+      ...(service('kafka-init').resolved.environment as Record<string, string>),
+    },
+  });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(
+    run.stdout,
+    /--create --if-not-exists --topic orders\.v1 --partitions 6 --replication-factor 1\n/,
+  );
+  assert.match(
+    run.stdout,
+    /--create --if-not-exists --topic orders\.v1\.dlq --partitions 1 --replication-factor 1\n/,
+  );
   const versionsFile = path.join(repoRoot, 'lab/versions.json');
   if (!existsSync(versionsFile))
     return t.skip('lab/versions.json is not on this branch yet (native lab issue)');
