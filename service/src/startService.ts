@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Pool } from 'pg';
 import type { Config } from './config/config';
 import { createAdminServer } from './http/adminServer';
+import { startGrpcServer } from './grpc/grpcServer';
 import { createHttpApp } from './http/app';
 import { closeServer, listen } from './http/listen';
 import { Lifecycle } from './lifecycle/lifecycle';
@@ -16,7 +17,7 @@ export interface RunningService {
   readonly lifecycle: Lifecycle;
   readonly pool: Pool;
   /** Bound ports (useful when the config asked for port 0). */
-  readonly ports: { readonly http?: number; readonly admin: number };
+  readonly ports: { readonly http?: number; readonly grpc?: number; readonly admin: number };
   /** Runs the full shutdown sequence; resolves to the exit code. */
   stop(reason?: string): Promise<number>;
 }
@@ -54,18 +55,32 @@ export async function startService(
   lifecycle.add({ name: 'admin server', close: () => closeServer(admin) });
 
   let httpPort: number | undefined;
+  let grpcPort: number | undefined;
   if (config.roles.includes('api')) {
+    const grpcServer = await startGrpcServer({ orders, logger, ...config.grpc });
+    grpcPort = grpcServer.port;
+    lifecycle.onStopping(() => grpcServer.markNotServing());
+    lifecycle.add({
+      name: 'grpc server',
+      close: () => grpcServer.close(),
+      forceClose: () => grpcServer.forceClose(),
+    });
+
     const app = createHttpApp({ orders, logger, bodyLimitBytes: config.http.bodyLimitBytes });
     const server = http.createServer(app);
     httpPort = await listen(server, config.http.host, config.http.port);
     lifecycle.add({ name: 'http server', close: () => closeServer(server) });
   }
 
-  logger.info('service started', { roles: config.roles, httpPort, adminPort });
+  logger.info('service started', { roles: config.roles, httpPort, grpcPort, adminPort });
   return {
     lifecycle,
     pool,
-    ports: { ...(httpPort !== undefined ? { http: httpPort } : {}), admin: adminPort },
+    ports: {
+      ...(httpPort !== undefined ? { http: httpPort } : {}),
+      ...(grpcPort !== undefined ? { grpc: grpcPort } : {}),
+      admin: adminPort,
+    },
     stop: (reason = 'stop requested') => lifecycle.shutdown(reason),
   };
 }

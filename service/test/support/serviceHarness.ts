@@ -6,6 +6,8 @@ import { createLogger } from '../../src/telemetry/logger';
 export interface TestService {
   readonly baseUrl: string;
   readonly adminUrl: string;
+  /** host:port of the gRPC server (order.v1.OrderService, health, reflection). */
+  readonly grpcAddress: string;
   readonly config: Config;
   readonly service: RunningService;
   readonly database: FreshDatabase;
@@ -33,6 +35,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
   return {
     baseUrl: `http://127.0.0.1:${service.ports.http}`,
     adminUrl: `http://127.0.0.1:${service.ports.admin}`,
+    grpcAddress: `127.0.0.1:${service.ports.grpc}`,
     config,
     service,
     database,
