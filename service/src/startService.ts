@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { Pool } from 'pg';
 import type { Config } from './config/config';
 import { createAdminServer } from './http/adminServer';
-import { startGrpcServer } from './grpc/grpcServer';
+import { type FinishedCall, startGrpcServer } from './grpc/grpcServer';
 import { createHttpApp } from './http/app';
 import { closeServer, listen } from './http/listen';
 import { Lifecycle } from './lifecycle/lifecycle';
@@ -29,7 +29,11 @@ export interface RunningService {
 export async function startService(
   config: Config,
   logger: Logger,
-  options: { exit?: (code: number) => void } = {},
+  options: {
+    exit?: (code: number) => void;
+    /** Sees every finished gRPC call (method, code, duration): the RED metrics hook. */
+    onGrpcCallFinished?: (call: FinishedCall) => void;
+  } = {},
 ): Promise<RunningService> {
   const lifecycle = new Lifecycle(logger, config.shutdown, options.exit);
   const readiness = new Readiness();
@@ -57,7 +61,12 @@ export async function startService(
   let httpPort: number | undefined;
   let grpcPort: number | undefined;
   if (config.roles.includes('api')) {
-    const grpcServer = await startGrpcServer({ orders, logger, ...config.grpc });
+    const grpcServer = await startGrpcServer({
+      orders,
+      logger,
+      ...config.grpc,
+      ...(options.onGrpcCallFinished ? { onCallFinished: options.onGrpcCallFinished } : {}),
+    });
     grpcPort = grpcServer.port;
     lifecycle.onStopping(() => grpcServer.markNotServing());
     lifecycle.add({
