@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Client, status as Code } from '@grpc/grpc-js';
+import descriptor from 'protobufjs/ext/descriptor';
+import type { OrderMessage } from '../../src/grpc/orderMessages';
+import { callUnary, healthClient, orderServiceClient, reflectionClient } from '../support/grpcClient';
+import { startTestService, type TestService } from '../support/serviceHarness';
+
+const newOrder = (customer: string) => ({
+  customer_id: customer,
+  currency: 'EUR',
+  items: [{ sku: 'SKU-1', quantity: 1, unit_price_cents: 100 }],
+});
+
+async function healthOf(client: Client, service: string): Promise<string | number> {
+  const res = await callUnary<{ status: string }>(client, 'Check', { service });
+  return res.error ? res.error.code : res.response!.status;
+}
+
+/** Sends reflection requests on one stream and collects one response per request. */
+function reflect(client: Client, requests: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+  return new Promise((resolve, reject) => {
+    const stream = (
+      client as unknown as {
+        ServerReflectionInfo: () => NodeJS.EventEmitter & { write(m: unknown): void; end(): void };
+      }
+    ).ServerReflectionInfo();
+    const responses: Record<string, unknown>[] = [];
+    stream.on('data', (m: Record<string, unknown>) => {
+      responses.push(m);
+      if (responses.length === requests.length) stream.end();
+    });
+    stream.on('error', reject);
+    stream.on('end', () => resolve(responses));
+    for (const r of requests) stream.write(r);
+  });
+}
+
+/** Resolves once some backend of this database waits on a lock (the blocked call is in flight). */
+async function someoneWaitsOnALock(svc: TestService): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const [row] = await svc.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    );
+    if (row!.n > 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail('no call ever waited on the lock');
+}
+
+describe('gRPC health and reflection', () => {
+  let svc: TestService;
+  before(async () => {
+    svc = await startTestService();
+  });
+  after(async () => {
+    await svc?.close();
+  });
+
+  it('health answers SERVING for the server and order.v1.OrderService, NOT_FOUND for others', async () => {
+    const health = healthClient(svc.grpcAddress);
+    try {
+      assert.equal(await healthOf(health, ''), 'SERVING');
+      assert.equal(await healthOf(health, 'order.v1.OrderService'), 'SERVING');
+      assert.equal(await healthOf(health, 'order.v9.Nope'), Code.NOT_FOUND);
+    } finally {
+      health.close();
+    }
+  });
+
+  it('reflection lists the services and serves the order proto by symbol', async () => {
+    const client = reflectionClient(svc.grpcAddress);
+    try {
+      const [list, file] = await reflect(client, [
+        { list_services: '*' },
+        { file_containing_symbol: 'order.v1.OrderService' },
+      ]);
+      const names = (list!['list_services_response'] as { service: { name: string }[] }).service.map(
+        (s) => s.name,
+      );
+      assert.ok(names.includes('order.v1.OrderService'), names.join(','));
+      assert.ok(names.includes('grpc.health.v1.Health'), names.join(','));
+
+      const protos = (file!['file_descriptor_response'] as { file_descriptor_proto: Buffer[] })
+        .file_descriptor_proto;
+      const decoded = protos.map(
+        (bin) =>
+          descriptor.FileDescriptorProto.decode(bin) as unknown as {
+            name: string;
+            package: string;
+            service: { name: string; method: { name: string }[] }[];
+          },
+      );
+      const orderFile = decoded.find((f) => f.package === 'order.v1');
+      assert.ok(orderFile, decoded.map((f) => f.name).join(','));
+      assert.deepEqual(
+        orderFile.service.map((s) => [s.name, s.method.map((m) => m.name)]),
+        [['OrderService', ['CreateOrder', 'GetOrder', 'ListOrders', 'CancelOrder']]],
+      );
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('gRPC shutdown', () => {
+  it('health turns NOT_SERVING when stopping begins; in-flight calls finish before the server closes', async () => {
+    const svc = await startTestService({ SHUTDOWN_DRAIN_DELAY_MS: '300', SHUTDOWN_TIMEOUT_MS: '10000' });
+    const orders = orderServiceClient(svc.grpcAddress);
+    const health = healthClient(svc.grpcAddress);
+    const lock = await svc.service.pool.connect();
+    let released = false;
+    try {
+      const created = await callUnary<OrderMessage>(orders, 'CreateOrder', newOrder('g-stop'));
+      const id = created.response!.id;
+      assert.equal(await healthOf(health, 'order.v1.OrderService'), 'SERVING');
+
+      // Hold the order's row lock so CancelOrder stays in flight through the shutdown.
+      await lock.query('BEGIN');
+      await lock.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [id]);
+      const inFlight = callUnary<OrderMessage>(
+        orders,
+        'CancelOrder',
+        { id },
+        { deadline: Date.now() + 10_000 },
+      );
+      await someoneWaitsOnALock(svc);
+
+      let stopped: number | undefined;
+      const stopping = svc.service.stop('test').then((code) => (stopped = code));
+      // During the drain delay the server still answers, and says it is going away.
+      assert.equal(await healthOf(health, ''), 'NOT_SERVING');
+      assert.equal(await healthOf(health, 'order.v1.OrderService'), 'NOT_SERVING');
+
+      await new Promise((r) => setTimeout(r, 600)); // past the drain delay: tryShutdown is waiting
+      assert.equal(stopped, undefined, 'shutdown waits for the in-flight call');
+      await lock.query('COMMIT');
+      lock.release();
+      released = true;
+
+      const cancelled = await inFlight;
+      assert.equal(cancelled.error, undefined, cancelled.error?.details);
+      assert.equal(cancelled.response!.status, 'ORDER_STATUS_CANCELLED');
+      assert.equal(await stopping, 0);
+    } finally {
+      if (!released) {
+        await lock.query('ROLLBACK').catch(() => undefined);
+        lock.release();
+      }
+      orders.close();
+      health.close();
+      await svc.database.drop();
+    }
+  });
+
+  it('when the shutdown deadline passes, in-flight calls are cancelled (forceShutdown) and stop reports 1', async () => {
+    const svc = await startTestService({ SHUTDOWN_TIMEOUT_MS: '500' });
+    const orders = orderServiceClient(svc.grpcAddress);
+    const lock = await svc.service.pool.connect();
+    try {
+      const created = await callUnary<OrderMessage>(orders, 'CreateOrder', newOrder('g-force'));
+      const id = created.response!.id;
+      await lock.query('BEGIN');
+      await lock.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [id]);
+      const inFlight = callUnary<OrderMessage>(
+        orders,
+        'CancelOrder',
+        { id },
+        { deadline: Date.now() + 10_000 },
+      );
+      await someoneWaitsOnALock(svc);
+
+      const t0 = Date.now();
+      assert.equal(await svc.service.stop('test'), 1);
+      const forced = await inFlight;
+      assert.ok(Date.now() - t0 < 3000, 'the blocked call ended soon after the deadline');
+      assert.ok(
+        forced.error?.code === Code.CANCELLED || forced.error?.code === Code.UNAVAILABLE,
+        `got ${forced.error?.code}`,
+      );
+    } finally {
+      await lock.query('ROLLBACK').catch(() => undefined);
+      lock.release();
+      orders.close();
+      // The shutdown sequence carries on past its deadline: let it close the pool before dropping.
+      for (let i = 0; i < 100 && svc.service.pool.totalCount > 0; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      await svc.database.drop();
+    }
+  });
+});
