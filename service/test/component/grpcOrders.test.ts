@@ -404,13 +404,16 @@ describe('orders over gRPC', () => {
     const seen = finished.length;
     await callUnary(client, 'GetOrder', { id: '00000000-0000-7000-8000-000000000000' });
     await callUnary(client, 'GetOrder', { id: 'nope' });
-    await serverFinished(seen + 2);
+    await callUnary(client, 'CreateOrder', grpcOrder({ customer_id: 'x'.repeat(70_000) }));
+    await serverFinished(seen + 3);
     const calls = finished.slice(seen);
     assert.deepEqual(
       calls.map((c) => [c.service, c.method, Code[c.code]]),
       [
         ['order.v1.OrderService', 'GetOrder', 'NOT_FOUND'],
         ['order.v1.OrderService', 'GetOrder', 'INVALID_ARGUMENT'],
+        // grpc-js refuses an oversized request below the interceptors: seen only as a cancel.
+        ['order.v1.OrderService', 'CreateOrder', 'CANCELLED'],
       ],
     );
     for (const c of calls)
