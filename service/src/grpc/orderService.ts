@@ -78,7 +78,7 @@ function unaryHandler(options: OrderServiceOptions) {
       };
       run().then(
         (reply) => {
-          if (reply.headers && reply.headers.getMap() && Object.keys(reply.headers.getMap()).length > 0) {
+          if (reply.headers && Object.keys(reply.headers.getMap()).length > 0) {
             call.sendMetadata(reply.headers);
           }
           callback(null, reply.message);
