@@ -3,11 +3,15 @@ import type { Pool } from 'pg';
 import type { Config } from './config/config';
 import { createAdminServer } from './http/adminServer';
 import { type FinishedCall, startGrpcServer } from './grpc/grpcServer';
+import { shedGrpcIfOverloaded } from './grpc/shedding';
 import { createHttpApp } from './http/app';
+import { InFlightRequests } from './http/inFlightRequests';
 import { closeServer, listen } from './http/listen';
+import { closeConnectionsWhenStopping, shedIfOverloaded } from './http/overloadMiddleware';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { Readiness } from './lifecycle/readiness';
 import { OrderUseCases } from './orders/useCases';
+import { OverloadGuard } from './overload/overloadGuard';
 import { migrate } from './store/migrate';
 import { PgOrderRepository } from './store/orderRepository';
 import { createPool } from './store/pool';
@@ -16,6 +20,7 @@ import type { Logger } from './telemetry/logger';
 export interface RunningService {
   readonly lifecycle: Lifecycle;
   readonly pool: Pool;
+  readonly overload: OverloadGuard;
   /** Bound ports (useful when the config asked for port 0). */
   readonly ports: { readonly http?: number; readonly grpc?: number; readonly admin: number };
   /** Runs the full shutdown sequence; resolves to the exit code. */
@@ -49,6 +54,22 @@ export async function startService(
     logger.info('database migrated', { applied: report.applied, version: report.current });
   }
 
+  const probePool = createPool({ ...config.database, poolMax: 1 }, `${config.service.name}-probe`);
+  probePool.on('error', () => undefined);
+  lifecycle.add({ name: 'probe pool', close: () => probePool.end() });
+  const overload = new OverloadGuard({
+    limits: config.overload,
+    pool,
+    probePool,
+    probeIntervalMs: config.overload.probeIntervalMs,
+    onDatabaseAvailability: (available) =>
+      available
+        ? logger.info('database reachable again')
+        : logger.error('database unreachable: shedding requests'),
+  });
+  overload.start();
+  lifecycle.add({ name: 'overload guard', close: async () => overload.stop() });
+
   const orders = new OrderUseCases({
     repository: new PgOrderRepository(pool),
     cursorSecret: config.orders.cursorSecret,
@@ -61,10 +82,37 @@ export async function startService(
   let httpPort: number | undefined;
   let grpcPort: number | undefined;
   if (config.roles.includes('api')) {
+    const inFlight = new InFlightRequests();
+    const app = createHttpApp({
+      orders,
+      logger,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      beforeRoutes: [
+        inFlight.middleware,
+        closeConnectionsWhenStopping(() => lifecycle.isStopping),
+        shedIfOverloaded(overload),
+      ],
+    });
+    const server = http.createServer(
+      {
+        headersTimeout: config.http.headersTimeoutMs,
+        requestTimeout: config.http.requestTimeoutMs,
+        keepAliveTimeout: config.http.keepAliveTimeoutMs,
+      },
+      app,
+    );
+    httpPort = await listen(server, config.http.host, config.http.port);
+    lifecycle.add({
+      name: 'http server',
+      close: () => closeServer(server),
+      describePending: () => inFlight.describe(),
+    });
+
     const grpcServer = await startGrpcServer({
       orders,
       logger,
       ...config.grpc,
+      interceptors: [shedGrpcIfOverloaded(overload)],
       ...(options.onGrpcCallFinished ? { onCallFinished: options.onGrpcCallFinished } : {}),
     });
     grpcPort = grpcServer.port;
@@ -72,19 +120,15 @@ export async function startService(
     lifecycle.add({
       name: 'grpc server',
       close: () => grpcServer.close(),
+      describePending: () => grpcServer.describePending(),
       forceClose: () => grpcServer.forceClose(),
     });
-
-    const app = createHttpApp({ orders, logger, bodyLimitBytes: config.http.bodyLimitBytes });
-    const server = http.createServer(app);
-    httpPort = await listen(server, config.http.host, config.http.port);
-    lifecycle.add({ name: 'http server', close: () => closeServer(server) });
   }
 
-  logger.info('service started', { roles: config.roles, httpPort, grpcPort, adminPort });
   return {
     lifecycle,
     pool,
+    overload,
     ports: {
       ...(httpPort !== undefined ? { http: httpPort } : {}),
       ...(grpcPort !== undefined ? { grpc: grpcPort } : {}),

@@ -50,6 +50,8 @@ export interface RunningGrpcServer {
   close(): Promise<void>;
   /** Cancels every in-flight call at once; only for when the shutdown deadline has passed. */
   forceClose(): void;
+  /** The calls still in flight, for the log line of a shutdown that overran its deadline. */
+  describePending(): string | undefined;
 }
 
 /** Names the health service answers for: the whole server ('') and the order service. */
@@ -65,6 +67,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     order: { v1: { OrderService: { service: ServiceDefinition } } };
   };
 
+  const inFlight = new InFlightCalls();
   const server = new Server({
     'grpc.max_receive_message_length': options.maxReceiveBytes,
     'grpc.max_send_message_length': options.maxSendBytes,
@@ -74,6 +77,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     // grpc-js wraps the first interceptor nearest the wire: the observer sees every status sent.
     interceptors: [
       ...(options.onCallFinished ? [observeFinishedCalls(options.onCallFinished, options.logger)] : []),
+      inFlight.interceptor,
       ...(options.interceptors ?? []),
     ],
   });
@@ -109,7 +113,38 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     forceClose() {
       server.forceShutdown();
     },
+    describePending: () => inFlight.describe(),
   };
+}
+
+/** Tracks calls in flight so a shutdown that overruns its deadline can say which ones. */
+class InFlightCalls {
+  private readonly active = new Map<number, { path: string; startedAt: number }>();
+  private nextId = 0;
+
+  readonly interceptor: ServerInterceptor = (methodDescriptor, call) => {
+    const id = this.nextId++;
+    this.active.set(id, { path: methodDescriptor.path, startedAt: Date.now() });
+    const done = (): void => {
+      this.active.delete(id);
+    };
+    return new ServerInterceptingCall(call, {
+      start: (next) => next({ onCancel: done }),
+      sendStatus: (status, next) => {
+        done();
+        next(status);
+      },
+    });
+  };
+
+  describe(limit = 5): string | undefined {
+    if (this.active.size === 0) return undefined;
+    const now = Date.now();
+    const shown = [...this.active.values()]
+      .slice(0, limit)
+      .map((c) => `${c.path} (${((now - c.startedAt) / 1000).toFixed(1)} s)`);
+    return `${this.active.size} gRPC call(s) in flight: ${shown.join(', ')}`;
+  }
 }
 
 /**

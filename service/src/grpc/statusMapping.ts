@@ -65,6 +65,15 @@ export function statusForError(err: unknown): MappedStatus {
       errorInfo('INVALID_TRANSITION', { from: err.from, to: err.to }),
     ]);
   }
+  // A database the guard already knows is down is UNAVAILABLE, as a lost database met mid-call is.
+  if (err instanceof OverloadedError && err.reason === 'database_unavailable') {
+    return retryable(
+      Code.UNAVAILABLE,
+      'database is unavailable; retry later',
+      err.retryAfterSeconds,
+      errorInfo('DEPENDENCY_UNAVAILABLE', { dependency: 'database' }),
+    );
+  }
   if (err instanceof OverloadedError) {
     return retryable(
       Code.RESOURCE_EXHAUSTED,

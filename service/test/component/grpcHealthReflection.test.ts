@@ -4,6 +4,7 @@ import { type Client, status as Code } from '@grpc/grpc-js';
 import descriptor from 'protobufjs/ext/descriptor';
 import type { OrderMessage } from '../../src/grpc/orderMessages';
 import { callUnary, healthClient, orderServiceClient, reflectionClient } from '../support/grpcClient';
+import { lockOrderRow } from '../support/rowLock';
 import { startTestService, type TestService } from '../support/serviceHarness';
 
 const newOrder = (customer: string) => ({
@@ -34,18 +35,6 @@ function reflect(client: Client, requests: Record<string, unknown>[]): Promise<R
     stream.on('end', () => resolve(responses));
     for (const r of requests) stream.write(r);
   });
-}
-
-/** Resolves once some backend of this database waits on a lock (the blocked call is in flight). */
-async function someoneWaitsOnALock(svc: TestService): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const [row] = await svc.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-    );
-    if (row!.n > 0) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail('no call ever waited on the lock');
 }
 
 describe('gRPC health and reflection', () => {
@@ -108,45 +97,40 @@ describe('gRPC shutdown', () => {
     const svc = await startTestService({ SHUTDOWN_DRAIN_DELAY_MS: '300', SHUTDOWN_TIMEOUT_MS: '10000' });
     const orders = orderServiceClient(svc.grpcAddress);
     const health = healthClient(svc.grpcAddress);
-    const lock = await svc.service.pool.connect();
-    let released = false;
     try {
       const created = await callUnary<OrderMessage>(orders, 'CreateOrder', newOrder('g-stop'));
       const id = created.response!.id;
       assert.equal(await healthOf(health, 'order.v1.OrderService'), 'SERVING');
 
       // Hold the order's row lock so CancelOrder stays in flight through the shutdown.
-      await lock.query('BEGIN');
-      await lock.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [id]);
-      const inFlight = callUnary<OrderMessage>(
-        orders,
-        'CancelOrder',
-        { id },
-        { deadline: Date.now() + 10_000 },
-      );
-      await someoneWaitsOnALock(svc);
+      const lock = await lockOrderRow(svc, id);
+      try {
+        const inFlight = callUnary<OrderMessage>(
+          orders,
+          'CancelOrder',
+          { id },
+          { deadline: Date.now() + 10_000 },
+        );
+        await lock.untilSomeoneWaits();
 
-      let stopped: number | undefined;
-      const stopping = svc.service.stop('test').then((code) => (stopped = code));
-      // During the drain delay the server still answers, and says it is going away.
-      assert.equal(await healthOf(health, ''), 'NOT_SERVING');
-      assert.equal(await healthOf(health, 'order.v1.OrderService'), 'NOT_SERVING');
+        let stopped: number | undefined;
+        const stopping = svc.service.stop('test').then((code) => (stopped = code));
+        // During the drain delay the server still answers, and says it is going away.
+        assert.equal(await healthOf(health, ''), 'NOT_SERVING');
+        assert.equal(await healthOf(health, 'order.v1.OrderService'), 'NOT_SERVING');
 
-      await new Promise((r) => setTimeout(r, 600)); // past the drain delay: tryShutdown is waiting
-      assert.equal(stopped, undefined, 'shutdown waits for the in-flight call');
-      await lock.query('COMMIT');
-      lock.release();
-      released = true;
+        await new Promise((r) => setTimeout(r, 600)); // past the drain delay: tryShutdown is waiting
+        assert.equal(stopped, undefined, 'shutdown waits for the in-flight call');
+        await lock.release();
 
-      const cancelled = await inFlight;
-      assert.equal(cancelled.error, undefined, cancelled.error?.details);
-      assert.equal(cancelled.response!.status, 'ORDER_STATUS_CANCELLED');
-      assert.equal(await stopping, 0);
-    } finally {
-      if (!released) {
-        await lock.query('ROLLBACK').catch(() => undefined);
-        lock.release();
+        const cancelled = await inFlight;
+        assert.equal(cancelled.error, undefined, cancelled.error?.details);
+        assert.equal(cancelled.response!.status, 'ORDER_STATUS_CANCELLED');
+        assert.equal(await stopping, 0);
+      } finally {
+        await lock.release();
       }
+    } finally {
       orders.close();
       health.close();
       await svc.database.drop();
@@ -156,31 +140,31 @@ describe('gRPC shutdown', () => {
   it('when the shutdown deadline passes, in-flight calls are cancelled (forceShutdown) and stop reports 1', async () => {
     const svc = await startTestService({ SHUTDOWN_TIMEOUT_MS: '500' });
     const orders = orderServiceClient(svc.grpcAddress);
-    const lock = await svc.service.pool.connect();
     try {
       const created = await callUnary<OrderMessage>(orders, 'CreateOrder', newOrder('g-force'));
       const id = created.response!.id;
-      await lock.query('BEGIN');
-      await lock.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [id]);
-      const inFlight = callUnary<OrderMessage>(
-        orders,
-        'CancelOrder',
-        { id },
-        { deadline: Date.now() + 10_000 },
-      );
-      await someoneWaitsOnALock(svc);
+      const lock = await lockOrderRow(svc, id);
+      try {
+        const inFlight = callUnary<OrderMessage>(
+          orders,
+          'CancelOrder',
+          { id },
+          { deadline: Date.now() + 10_000 },
+        );
+        await lock.untilSomeoneWaits();
 
-      const t0 = Date.now();
-      assert.equal(await svc.service.stop('test'), 1);
-      const forced = await inFlight;
-      assert.ok(Date.now() - t0 < 3000, 'the blocked call ended soon after the deadline');
-      assert.ok(
-        forced.error?.code === Code.CANCELLED || forced.error?.code === Code.UNAVAILABLE,
-        `got ${forced.error?.code}`,
-      );
+        const t0 = Date.now();
+        assert.equal(await svc.service.stop('test'), 1);
+        const forced = await inFlight;
+        assert.ok(Date.now() - t0 < 3000, 'the blocked call ended soon after the deadline');
+        assert.ok(
+          forced.error?.code === Code.CANCELLED || forced.error?.code === Code.UNAVAILABLE,
+          `got ${forced.error?.code}`,
+        );
+      } finally {
+        await lock.release();
+      }
     } finally {
-      await lock.query('ROLLBACK').catch(() => undefined);
-      lock.release();
       orders.close();
       // The shutdown sequence carries on past its deadline: let it close the pool before dropping.
       for (let i = 0; i < 100 && svc.service.pool.totalCount > 0; i++)

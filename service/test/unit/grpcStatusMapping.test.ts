@@ -37,6 +37,9 @@ describe('gRPC status mapping', () => {
       [new ConflictError('in flight'), Code.ABORTED],
       [new InvalidTransitionError('cancelled', 'cancelled'), Code.FAILED_PRECONDITION],
       [new OverloadedError('concurrency', 2), Code.RESOURCE_EXHAUSTED],
+      [new OverloadedError('outbox_backlog', 5), Code.RESOURCE_EXHAUSTED],
+      // Shed because the guard knows the database is down: the same answer as meeting it mid-call.
+      [new OverloadedError('database_unavailable', 1), Code.UNAVAILABLE],
       [new UnavailableError('database', 1), Code.UNAVAILABLE],
       [new CallStoppedError(Code.DEADLINE_EXCEEDED, 'late'), Code.DEADLINE_EXCEEDED],
       [new CallStoppedError(Code.CANCELLED, 'gone'), Code.CANCELLED],
