@@ -1,5 +1,8 @@
 import {
+  type handleServerStreamingCall,
+  type ServerWritableStream,
   type ServiceDefinition,
+  type UntypedServiceImplementation,
   Server,
   ServerCredentials,
   ServerInterceptingCall,
@@ -91,7 +94,22 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     }),
   );
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'SERVING'])));
-  health.addToServer(server);
+  // Health Watch streams never end on their own and would hold tryShutdown until the deadline:
+  // keep hold of them so close() can end them once they have seen NOT_SERVING.
+  const watches = new Set<ServerWritableStream<unknown, unknown>>();
+  health.addToServer({
+    addService(definition, implementation) {
+      const watch = implementation['watch'] as handleServerStreamingCall<unknown, unknown>;
+      server.addService(definition as ServiceDefinition, {
+        ...(implementation as UntypedServiceImplementation),
+        watch: (call: ServerWritableStream<unknown, unknown>) => {
+          watches.add(call);
+          call.once('cancelled', () => watches.delete(call));
+          watch(call);
+        },
+      });
+    },
+  });
   // Reflection describes the order service and the health service, so tools need no proto files.
   new ReflectionService({ ...orderProto, ...loadHealthProto() }).addToServer(server);
 
@@ -108,6 +126,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const call of watches) call.end();
+        watches.clear();
         server.tryShutdown((err) => (err ? reject(err) : resolve()));
       }),
     forceClose() {

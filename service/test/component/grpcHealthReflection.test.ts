@@ -137,6 +137,37 @@ describe('gRPC shutdown', () => {
     }
   });
 
+  it('a health Watch stream sees NOT_SERVING, then ends, and does not hold the shutdown', async () => {
+    const svc = await startTestService({ SHUTDOWN_TIMEOUT_MS: '5000' });
+    const health = healthClient(svc.grpcAddress);
+    try {
+      const stream = (health as unknown as { Watch(req: unknown): NodeJS.EventEmitter }).Watch({
+        service: 'order.v1.OrderService',
+      });
+      const seen: string[] = [];
+      let firstUpdate!: () => void;
+      const gotFirst = new Promise<void>((r) => (firstUpdate = r));
+      const ended = new Promise<{ code: number }>((resolve) => {
+        stream.on('status', (status: { code: number }) => resolve(status));
+        stream.on('error', () => undefined); // the status event carries the outcome
+      });
+      stream.on('data', (m: { status: string }) => {
+        seen.push(m.status);
+        firstUpdate();
+      });
+      await gotFirst;
+
+      const t0 = Date.now();
+      assert.equal(await svc.service.stop('test'), 0);
+      assert.ok(Date.now() - t0 < 2000, `stop took ${Date.now() - t0} ms`);
+      assert.equal((await ended).code, Code.OK);
+      assert.deepEqual(seen, ['SERVING', 'NOT_SERVING']);
+    } finally {
+      health.close();
+      await svc.database.drop();
+    }
+  });
+
   it('when the shutdown deadline passes, in-flight calls are cancelled (forceShutdown) and stop reports 1', async () => {
     const svc = await startTestService({ SHUTDOWN_TIMEOUT_MS: '500' });
     const orders = orderServiceClient(svc.grpcAddress);
