@@ -6,6 +6,8 @@ import { createLogger } from '../../src/telemetry/logger';
 export interface TestService {
   readonly baseUrl: string;
   readonly adminUrl: string;
+  /** host:port of the gRPC server (order.v1.OrderService, health, reflection). */
+  readonly grpcAddress: string;
   readonly config: Config;
   readonly service: RunningService;
   readonly database: FreshDatabase;
@@ -18,7 +20,10 @@ export interface TestService {
  * Starts the real service in this process on ephemeral ports against a fresh database of the
  * test lab's PostgreSQL. Each test file gets its own database, so files stay independent.
  */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: Omit<NonNullable<Parameters<typeof startService>[2]>, 'exit'> = {},
+): Promise<TestService> {
   const database = await freshDatabase('svc');
   const config = loadConfig({
     DATABASE_URL: database.url,
@@ -29,10 +34,11 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     ...env,
   });
   const logger = createLogger({ level: config.log.level, service: 'orderlab-test', roles: config.roles });
-  const service = await startService(config, logger, { exit: () => undefined });
+  const service = await startService(config, logger, { ...options, exit: () => undefined });
   return {
     baseUrl: `http://127.0.0.1:${service.ports.http}`,
     adminUrl: `http://127.0.0.1:${service.ports.admin}`,
+    grpcAddress: `127.0.0.1:${service.ports.grpc}`,
     config,
     service,
     database,
