@@ -106,7 +106,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case 'pause':
     case 'resume': {
-      const done = args.command === 'pause' ? lab.pause(name) : lab.resume(name);
+      const done = args.command === 'pause' ? await lab.pause(name) : await lab.resume(name);
       console.log(
         `lab ${args.command} ${name}: ${done ? (args.command === 'pause' ? 'paused (SIGSTOP)' : 'resumed (SIGCONT)') : 'not running'}`,
       );

@@ -238,18 +238,28 @@ export class Lab {
     return true;
   }
 
-  /** SIGSTOP: the process keeps its sockets but answers nothing (freeze drill). */
-  pause(name: string): boolean {
-    const record = this.ownRecord(name);
-    if (!record) return false;
-    signalGroupOrPid(record.pid, 'SIGSTOP', true);
-    return true;
+  /** SIGSTOP: the process keeps its sockets but answers nothing (freeze drill). False when not running. */
+  async pause(name: string): Promise<boolean> {
+    return this.signalAndAwaitState(name, 'SIGSTOP', (state) => state === 'T');
   }
 
-  resume(name: string): boolean {
+  /** SIGCONT after pause. False when not running. */
+  async resume(name: string): Promise<boolean> {
+    return this.signalAndAwaitState(name, 'SIGCONT', (state) => state !== 'T');
+  }
+
+  private async signalAndAwaitState(
+    name: string,
+    signal: NodeJS.Signals,
+    reached: (state: string | undefined) => boolean,
+  ): Promise<boolean> {
     const record = this.ownRecord(name);
     if (!record) return false;
-    signalGroupOrPid(record.pid, 'SIGCONT', true);
+    signalGroupOrPid(record.pid, signal, true);
+    const deadline = Date.now() + 5000;
+    while (!reached(processState(record.pid)) && Date.now() < deadline) await sleep(20);
+    if (!reached(processState(record.pid)))
+      throw new LabError(`${name} (pid ${record.pid}) did not react to ${signal} within 5 s`);
     return true;
   }
 

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -52,12 +52,17 @@ export function spawnDetached(options: SpawnDetachedOptions): DetachedProcess {
   }
 }
 
-/** Alive and not a zombie (a zombie has exited; its parent just has not reaped it yet). */
+/**
+ * Alive and not a zombie (a zombie has exited; its parent just has not reaped it yet). A dead
+ * leader of a multi-threaded process (the JVM) turns zombie while its other threads still exit and
+ * hold its sockets, so it counts as alive until it is the last task.
+ */
 export function isAlive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
+    const state = stat.charAt(stat.lastIndexOf(')') + 2);
+    if (state !== 'Z' && state !== 'X') return true;
+    return readdirSync(`/proc/${pid}/task`).length > 1;
   } catch {
     return false;
   }
