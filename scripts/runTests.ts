@@ -15,8 +15,9 @@ import { TEST_LAB_DIR_ENV, testLabDir, testLabPortOffset } from '../lab/src/test
 const HELP = `Usage: node dist/scripts/runTests.js [--unit] [--concurrency N] [--keep-lab] [paths...]
 
 Runs the compiled tests (dist/**/test/**/*.test.js by default, or the given files/folders).
-Starts the shared test lab first (PostgreSQL, Kafka, Prometheus in .lab/test, port offset +${1000}
-unless LAB_PORT_OFFSET is set), passes it to the tests as ${TEST_LAB_DIR_ENV}, and stops it at the end.
+Starts the shared test lab first (PostgreSQL, Kafka, Prometheus in .lab/test, port offset
+LAB_TEST_PORT_OFFSET, else LAB_PORT_OFFSET + 1000, so it never meets your own lab), passes it to the
+tests as ${TEST_LAB_DIR_ENV}, and stops it at the end.
 
   --unit            only tests under */test/unit/, without a lab
   --concurrency N   test files run in parallel (default 2)

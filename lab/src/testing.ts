@@ -7,15 +7,17 @@ import { findRepoRoot } from './repo';
 
 /** Env var through which scripts/runTests.ts hands its running test lab to the test processes. */
 export const TEST_LAB_DIR_ENV = 'ORDERLAB_TEST_LAB_DIR';
-/** Port offset of the shared test lab unless LAB_PORT_OFFSET says otherwise. */
-export const TEST_LAB_PORT_OFFSET = 1000;
+/** The shared test lab sits this far above the developer's own lab (LAB_PORT_OFFSET), so both can run at once. */
+export const TEST_LAB_PORT_DISTANCE = 1000;
 
 export function testLabDir(repoRoot: string = findRepoRoot()): string {
   return path.join(repoRoot, '.lab', 'test');
 }
 
+/** LAB_TEST_PORT_OFFSET if set, else LAB_PORT_OFFSET (default 0) + 1000. */
 export function testLabPortOffset(env: Record<string, string | undefined> = process.env): number {
-  return env.LAB_PORT_OFFSET ? Number(env.LAB_PORT_OFFSET) : TEST_LAB_PORT_OFFSET;
+  if (env.LAB_TEST_PORT_OFFSET) return Number(env.LAB_TEST_PORT_OFFSET);
+  return (env.LAB_PORT_OFFSET ? Number(env.LAB_PORT_OFFSET) : 0) + TEST_LAB_PORT_DISTANCE;
 }
 
 let shared: Promise<Lab> | undefined;

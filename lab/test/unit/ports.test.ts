@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseServiceSpecs, planPorts, portsByComponent } from '../../src/ports';
+import { testLabPortOffset } from '../../src/testing';
 
 test('planPorts shifts every default port by the offset', () => {
   const plan = planPorts(100, parseServiceSpecs('api'));
@@ -53,4 +54,10 @@ test('bad offsets and service lists are refused with a reason', () => {
   assert.throws(() => parseServiceSpecs('api*5'), /1\.\.4/);
   assert.throws(() => parseServiceSpecs('api,api'), /twice/);
   assert.throws(() => parseServiceSpecs('api*x'), /role\*count/);
+});
+
+test('the shared test lab sits 1000 ports above the developer lab unless told otherwise', () => {
+  assert.equal(testLabPortOffset({}), 1000);
+  assert.equal(testLabPortOffset({ LAB_PORT_OFFSET: '100' }), 1100);
+  assert.equal(testLabPortOffset({ LAB_PORT_OFFSET: '100', LAB_TEST_PORT_OFFSET: '3000' }), 3000);
 });
