@@ -75,7 +75,7 @@ function uniqueSuffix(): string {
 }
 
 /** A new, empty, uniquely named database in the shared test PostgreSQL; the test runs its own migrations. */
-export async function freshDatabase(prefix: string): Promise<FreshDatabase> {
+export async function freshDatabase(prefix = 'test'): Promise<FreshDatabase> {
   const connection = await testLab();
   const name = `${prefix
     .toLowerCase()
