@@ -20,7 +20,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Only service/src/config reads process.env (CONVENTIONS 3).' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Only service/src/config reads process.env (CONVENTIONS 3).',
+        },
       ],
     },
   },

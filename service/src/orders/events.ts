@@ -1,7 +1,8 @@
 import type { Order } from './order';
 
 /** Event types published on `orders.v1`; the AsyncAPI document describes their payloads. */
-export type OrderEventType = 'order.created.v1' | 'order.cancelled.v1' | 'order.confirmed.v1' | 'order.rejected.v1';
+export type OrderEventType =
+  'order.created.v1' | 'order.cancelled.v1' | 'order.confirmed.v1' | 'order.rejected.v1';
 
 /**
  * A domain event as the use cases record it in the outbox. The relay wraps it in the

@@ -53,10 +53,16 @@ const SKU_PATTERN = /^[\x21-\x7e]+$/; // printable ASCII, no spaces
 export function validateNewOrder(input: NewOrderInput): number {
   const problems: FieldProblem[] = [];
   if (input.customerId.length === 0 || input.customerId.length > ORDER_LIMITS.maxCustomerIdLength) {
-    problems.push({ pointer: '/customerId', detail: `must be 1..${ORDER_LIMITS.maxCustomerIdLength} characters` });
+    problems.push({
+      pointer: '/customerId',
+      detail: `must be 1..${ORDER_LIMITS.maxCustomerIdLength} characters`,
+    });
   }
   if (!ISO_4217_CURRENCIES.has(input.currency)) {
-    problems.push({ pointer: '/currency', detail: `'${input.currency}' is not an active ISO 4217 currency code` });
+    problems.push({
+      pointer: '/currency',
+      detail: `'${input.currency}' is not an active ISO 4217 currency code`,
+    });
   }
   const n = input.items.length;
   if (n < ORDER_LIMITS.minItems || n > ORDER_LIMITS.maxItems) {
@@ -85,7 +91,10 @@ export function validateNewOrder(input: NewOrderInput): number {
       });
     }
     if (!Number.isSafeInteger(item.unitPriceCents) || item.unitPriceCents < 0) {
-      problems.push({ pointer: `${at}/unitPriceCents`, detail: 'must be a non-negative integer in minor units' });
+      problems.push({
+        pointer: `${at}/unitPriceCents`,
+        detail: 'must be a non-negative integer in minor units',
+      });
     }
     if (Number.isSafeInteger(item.quantity) && Number.isSafeInteger(item.unitPriceCents)) {
       total += BigInt(item.quantity) * BigInt(item.unitPriceCents);

@@ -65,7 +65,9 @@ export class OrderUseCases {
     const event = orderEvent('order.created.v1', order, this.newId(), at);
     const idempotency =
       idempotencyKey === undefined ? undefined : { key: idempotencyKey, requestHash: requestHash(input) };
-    const result = await this.repository.create(idempotency ? { order, event, idempotency } : { order, event });
+    const result = await this.repository.create(
+      idempotency ? { order, event, idempotency } : { order, event },
+    );
     if (result.created) return { order: result.order, created: true };
     if (result.requestHash !== idempotency?.requestHash) throw new IdempotencyMismatchError(idempotencyKey!);
     return { order: result.order, created: false };
@@ -133,7 +135,12 @@ export class OrderUseCases {
   }
 
   private sign(customerId: string, body: Buffer): Buffer {
-    return createHmac('sha256', this.cursorSecret).update(customerId).update('\0').update(body).digest().subarray(0, 16);
+    return createHmac('sha256', this.cursorSecret)
+      .update(customerId)
+      .update('\0')
+      .update(body)
+      .digest()
+      .subarray(0, 16);
   }
 }
 

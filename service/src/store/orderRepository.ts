@@ -1,0 +1,196 @@
+import { context, propagation } from '@opentelemetry/api';
+import type { Pool, PoolClient } from 'pg';
+import type { OrderEvent } from '../orders/events';
+import type { Order, OrderItem, OrderStatus } from '../orders/order';
+import type {
+  CreateOrderCommand,
+  CreateOrderResult,
+  OrderPage,
+  OrderRepository,
+  StatusChange,
+} from '../orders/ports';
+import { translateDatabaseError } from './dbErrors';
+import { withTransaction } from './transaction';
+
+interface OrderRow {
+  id: string;
+  seq: number;
+  customer_id: string;
+  currency: string;
+  total_cents: number;
+  status: OrderStatus;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  items: { sku: string; quantity: number; unit_price_cents: number }[];
+}
+
+const SELECT_ORDER = `
+  SELECT o.id, o.seq, o.customer_id, o.currency, o.total_cents, o.status, o.version, o.created_at, o.updated_at,
+         COALESCE((SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity,
+                                   'unit_price_cents', i.unit_price_cents) ORDER BY i.line)
+                   FROM order_items i WHERE i.order_id = o.id), '[]'::json) AS items
+  FROM orders o`;
+
+/** PostgreSQL implementation of the use cases' OrderRepository. Returns plain domain objects. */
+export class PgOrderRepository implements OrderRepository {
+  constructor(private readonly pool: Pool) {}
+
+  create(command: CreateOrderCommand): Promise<CreateOrderResult> {
+    return this.createOrder(command).catch(rethrowTranslated);
+  }
+
+  findById(id: string): Promise<Order | null> {
+    return this.findOrder(id).catch(rethrowTranslated);
+  }
+
+  listByCustomer(customerId: string, limit: number, beforeSeq?: number): Promise<OrderPage> {
+    return this.listOrders(customerId, limit, beforeSeq).catch(rethrowTranslated);
+  }
+
+  changeStatus(id: string, change: StatusChange): Promise<Order | null> {
+    return this.changeOrderStatus(id, change).catch(rethrowTranslated);
+  }
+
+  private async createOrder(command: CreateOrderCommand): Promise<CreateOrderResult> {
+    const { order, event, idempotency } = command;
+    const outcome = await withTransaction(this.pool, async (client) => {
+      if (idempotency) {
+        // Claim the key first: a concurrent request with the same key waits here on the unique
+        // index until the first one commits, then finds the key taken and writes nothing.
+        const claimed = await client.query(
+          `INSERT INTO idempotency_keys (key, request_hash, order_id) VALUES ($1, $2, $3)
+           ON CONFLICT (key) DO NOTHING`,
+          [idempotency.key, idempotency.requestHash, order.id],
+        );
+        if (claimed.rowCount === 0) return 'key-taken' as const;
+      }
+      await insertOrder(client, order);
+      await insertOutboxEvent(client, event);
+      return 'created' as const;
+    });
+    if (outcome === 'created') return { created: true, order };
+    // The key belongs to an earlier request: nothing was written; return that request's order.
+    const existing = await this.pool.query<{ request_hash: string; order_id: string }>(
+      'SELECT request_hash, order_id FROM idempotency_keys WHERE key = $1',
+      [idempotency!.key],
+    );
+    const row = existing.rows[0];
+    if (!row) throw new Error('idempotency key vanished after conflict');
+    const stored = await this.findOrder(row.order_id);
+    if (!stored) throw new Error(`order ${row.order_id} of idempotency key is missing`);
+    return { created: false, order: stored, requestHash: row.request_hash };
+  }
+
+  private async findOrder(id: string): Promise<Order | null> {
+    const result = await this.pool.query<OrderRow>(`${SELECT_ORDER} WHERE o.id = $1`, [id]);
+    const row = result.rows[0];
+    return row ? toOrder(row) : null;
+  }
+
+  private async listOrders(customerId: string, limit: number, beforeSeq?: number): Promise<OrderPage> {
+    const result = await this.pool.query<OrderRow>(
+      `${SELECT_ORDER} WHERE o.customer_id = $1 AND ($2::bigint IS NULL OR o.seq < $2)
+       ORDER BY o.seq DESC LIMIT $3`,
+      [customerId, beforeSeq ?? null, limit + 1],
+    );
+    const rows = result.rows.slice(0, limit);
+    const last = rows.at(-1);
+    return {
+      orders: rows.map(toOrder),
+      hasMore: result.rows.length > limit,
+      ...(last ? { lastSeq: last.seq } : {}),
+    };
+  }
+
+  private async changeOrderStatus(id: string, change: StatusChange): Promise<Order | null> {
+    return withTransaction(this.pool, async (client) => {
+      const locked = await client.query<OrderRow>(`${SELECT_ORDER} WHERE o.id = $1 FOR UPDATE OF o`, [id]);
+      const row = locked.rows[0];
+      if (!row) return null;
+      const { order, event } = change(toOrder(row));
+      await client.query('UPDATE orders SET status = $2, version = $3, updated_at = $4 WHERE id = $1', [
+        order.id,
+        order.status,
+        order.version,
+        order.updatedAt,
+      ]);
+      if (event) await insertOutboxEvent(client, event);
+      return order;
+    });
+  }
+}
+
+async function insertOrder(client: PoolClient, order: Order): Promise<void> {
+  await client.query(
+    `INSERT INTO orders (id, customer_id, currency, total_cents, status, version, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      order.id,
+      order.customerId,
+      order.currency,
+      order.totalCents,
+      order.status,
+      order.version,
+      order.createdAt,
+      order.updatedAt,
+    ],
+  );
+  // One statement for all lines: unnest keeps the round trips at one whatever the item count.
+  await client.query(
+    `INSERT INTO order_items (order_id, line, sku, quantity, unit_price_cents)
+     SELECT $1, t.line, t.sku, t.quantity, t.price
+     FROM unnest($2::smallint[], $3::text[], $4::int[], $5::bigint[]) AS t(line, sku, quantity, price)`,
+    [
+      order.id,
+      order.items.map((_, i) => i),
+      order.items.map((i) => i.sku),
+      order.items.map((i) => i.quantity),
+      order.items.map((i) => i.unitPriceCents),
+    ],
+  );
+}
+
+/**
+ * Stores an event for the relay. The active trace context is saved with it so the relay's
+ * publish span continues the trace of the request that caused the event.
+ */
+export async function insertOutboxEvent(client: PoolClient, event: OrderEvent): Promise<void> {
+  const headers: Record<string, string> = {};
+  propagation.inject(context.active(), headers);
+  await client.query(
+    `INSERT INTO outbox (event_id, aggregate_id, event_type, payload, headers, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [
+      event.id,
+      event.orderId,
+      event.type,
+      JSON.stringify(event.data),
+      JSON.stringify(headers),
+      event.occurredAt,
+    ],
+  );
+}
+
+function rethrowTranslated(err: unknown): never {
+  throw translateDatabaseError(err);
+}
+
+function toOrder(row: OrderRow): Order {
+  const items: OrderItem[] = row.items.map((i) => ({
+    sku: i.sku,
+    quantity: i.quantity,
+    unitPriceCents: Number(i.unit_price_cents),
+  }));
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    items,
+    currency: row.currency,
+    totalCents: row.total_cents,
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+  };
+}

@@ -1,0 +1,73 @@
+import { freshDatabase, type FreshDatabase } from '../../../lab/src/testing';
+import { loadConfig, type Config } from '../../src/config/config';
+import { startService, type RunningService } from '../../src/startService';
+import { createLogger } from '../../src/telemetry/logger';
+
+export interface TestService {
+  readonly baseUrl: string;
+  readonly adminUrl: string;
+  readonly config: Config;
+  readonly service: RunningService;
+  readonly database: FreshDatabase;
+  /** Runs SQL against the service's database (for asserting state, never for arranging it). */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the real service in this process on ephemeral ports against a fresh database of the
+ * test lab's PostgreSQL. Each test file gets its own database, so files stay independent.
+ */
+export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+  const database = await freshDatabase('svc');
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    HTTP_PORT: '0',
+    ADMIN_PORT: '0',
+    GRPC_PORT: '0',
+    LOG_LEVEL: 'error',
+    ...env,
+  });
+  const logger = createLogger({ level: config.log.level, service: 'orderlab-test', roles: config.roles });
+  const service = await startService(config, logger, { exit: () => undefined });
+  return {
+    baseUrl: `http://127.0.0.1:${service.ports.http}`,
+    adminUrl: `http://127.0.0.1:${service.ports.admin}`,
+    config,
+    service,
+    database,
+    async query<T>(sql: string, params: unknown[] = []) {
+      return (await service.pool.query(sql, params)).rows as T[];
+    },
+    async close() {
+      await service.stop('test finished');
+      await database.drop();
+    },
+  };
+}
+
+export function validOrder(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    customerId: 'cust-1',
+    currency: 'EUR',
+    items: [
+      { sku: 'SKU-1', quantity: 2, unitPriceCents: 1250 },
+      { sku: 'SKU-2', quantity: 1, unitPriceCents: 99 },
+    ],
+    ...overrides,
+  };
+}
+
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; json: unknown }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, json: text ? (JSON.parse(text) as unknown) : undefined };
+}

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/config';
+
+describe('loadConfig', () => {
+  it('has defaults that work on a laptop', () => {
+    const c = loadConfig({});
+    assert.deepEqual(c.roles, ['api']);
+    assert.equal(c.http.port, 8080);
+    assert.equal(c.admin.port, 9464);
+    assert.equal(c.http.host, '127.0.0.1');
+  });
+
+  it('parses roles, numbers and booleans; empty strings mean the default', () => {
+    const c = loadConfig({
+      ROLES: 'api, relay,worker',
+      HTTP_PORT: '0',
+      MIGRATE_ON_START: 'false',
+      LOG_LEVEL: '',
+    });
+    assert.deepEqual(c.roles, ['api', 'relay', 'worker']);
+    assert.equal(c.http.port, 0);
+    assert.equal(c.database.migrateOnStart, false);
+    assert.equal(c.log.level, 'info');
+  });
+
+  it('names every bad variable at once and never echoes secrets', () => {
+    try {
+      loadConfig({
+        HTTP_PORT: 'eighty',
+        ROLES: 'api,cook',
+        DATABASE_URL: 'mysql://u:hunter2@h/db',
+        CURSOR_SECRET: 'short',
+        PG_POOL_MAX: '0',
+      });
+      assert.fail('expected ConfigError');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      const names = err.problems.map((p) => p.split(':')[0]).sort();
+      assert.deepEqual(names, ['CURSOR_SECRET', 'DATABASE_URL', 'HTTP_PORT', 'PG_POOL_MAX', 'ROLES.1']);
+      assert.doesNotMatch(err.message, /hunter2|short"/);
+    }
+  });
+});
