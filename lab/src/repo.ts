@@ -23,6 +23,8 @@ export interface PinnedVersions {
   readonly kafka: string;
   /** log4j version of the slf4j binding; must match the log4j-core Kafka brings. */
   readonly log4j: string;
+  /** maven-dependency-plugin that copies the jars (named in full so Maven need not guess a version). */
+  readonly mavenDependencyPlugin: string;
 }
 
 export function readPinnedVersions(repoRoot: string): PinnedVersions {

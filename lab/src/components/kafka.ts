@@ -98,7 +98,7 @@ export async function ensureKafkaJars(
       `-Dkafka.version=${versions.kafka}`,
       `-Dlog4j.version=${versions.log4j}`,
       `-Dmaven.repo.local=${path.join(cacheDir, 'maven-repo')}`,
-      'dependency:copy-dependencies',
+      `org.apache.maven.plugins:maven-dependency-plugin:${versions.mavenDependencyPlugin}:copy-dependencies`,
       `-DoutputDirectory=${lib}`,
       '-DincludeScope=runtime',
     ],
@@ -114,7 +114,7 @@ export async function ensureKafkaJars(
     );
   }
   if (result.status !== 0) {
-    const output = result.output;
+    const output = result.output.replace(/\x1b\[[0-9;]*m/g, ''); // eslint-disable-line no-control-regex
     const line =
       output.split('\n').find((l) => l.includes('[ERROR]')) ?? output.trim().split('\n').slice(-1)[0] ?? '';
     const refused =
