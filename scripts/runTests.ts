@@ -149,6 +149,7 @@ async function main(): Promise<number> {
       }
     }
   }
+  if (!parsed.keepLab) exitCode = (await stopLabsLeftByTests(repoRoot, lab?.dir)) || exitCode;
   if (interrupted) exitCode = exitCode || 130;
   const seconds = ((Date.now() - begin) / 1000).toFixed(1);
   const labNote = lab
@@ -160,6 +161,38 @@ async function main(): Promise<number> {
     `tests: ${exitCode === 0 ? 'PASS' : 'FAIL'} — ${files.length} file(s) in ${seconds} s; ${labNote}; report ${path.relative(repoRoot, junit)}`,
   );
   return exitCode;
+}
+
+/**
+ * Tests that break components run their own labs in .lab/test-*; an interrupted test process may not
+ * reach its own down(), so the runner stops whatever those labs still run. Returns 1 if one failed.
+ */
+async function stopLabsLeftByTests(repoRoot: string, sharedDir: string | undefined): Promise<number> {
+  const root = path.join(repoRoot, '.lab');
+  if (!existsSync(root)) return 0;
+  let failed = 0;
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    const dir = path.join(root, entry.name);
+    if (
+      !entry.isDirectory() ||
+      !entry.name.startsWith('test-') ||
+      dir === sharedDir ||
+      !existsSync(path.join(dir, 'state.json'))
+    )
+      continue;
+    const lab = new Lab({ dir, repoRoot, log: () => undefined });
+    if (!lab.status().some((s) => s.state !== 'stopped')) continue;
+    try {
+      const { stopped } = await lab.down();
+      console.log(
+        `tests: stopped ${stopped.join(', ')} left running by a test in ${path.relative(repoRoot, dir)}`,
+      );
+    } catch (error) {
+      console.error(`tests: could not stop the lab in ${dir}: ${(error as Error).message}`);
+      failed = 1;
+    }
+  }
+  return failed;
 }
 
 main().then(
