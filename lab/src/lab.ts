@@ -30,12 +30,16 @@ import {
   residentBytes,
   signalGroupOrPid,
   spawnDetached,
+  tailFile,
   waitForExit,
 } from './processes';
 import { findRepoRoot } from './repo';
 
 export const INFRA_COMPONENTS = ['postgres', 'kafka', 'prometheus'] as const;
 export const DEFAULT_LAB_DIR = path.join('.lab', 'default');
+const MAX_START_ATTEMPTS = 3;
+/** Log lines of a server that lost its port between our check and its bind. */
+const BIND_FAILURE = /address already in use|BindException|Unable to start acceptor|could not bind/i;
 
 export interface LabOptions {
   /** State folder; default LAB_DIR or <repo>/.lab/default. */
@@ -322,24 +326,26 @@ export class Lab {
     }
     const begin = Date.now();
     mkdirSync(path.dirname(logPath), { recursive: true });
-    await ensurePortsFree(driver.ports.map((port) => ({ component: name, port })));
     await driver.prepare();
-    const launch = driver.launch();
-    writeFileSync(
-      logPath,
-      `\n===== ${new Date().toISOString()} lab starts ${name}: ${launch.command} ${launch.args.join(' ')}\n`,
-      { flag: 'a' },
-    );
-    const { pid } = spawnDetached({ ...launch, logPath });
-    this.state.components[name] = { pid, marker: launch.marker, startedAt: new Date().toISOString() };
-    this.writeState();
-    try {
-      await driver.waitReady(pid, logPath);
-    } catch (error) {
-      // Leave nothing half-started behind: the failure message carries the log tail.
-      signalGroupOrPid(pid, 'SIGKILL', true);
-      await waitForExit(pid, 5000);
-      throw error;
+    let pid = 0;
+    for (let attempt = 1; ; attempt++) {
+      await ensurePortsFree(driver.ports.map((port) => ({ component: name, port })));
+      pid = this.launch(name, driver, logPath);
+      try {
+        await driver.waitReady(pid, logPath);
+        break;
+      } catch (error) {
+        // Leave nothing half-started behind: the failure message carries the log tail.
+        signalGroupOrPid(pid, 'SIGKILL', true);
+        await waitForExit(pid, 5000);
+        // Our ports are in the ephemeral range: a passing connection can grab one between check and bind.
+        const lostBindRace = error instanceof LabError && BIND_FAILURE.test(tailFile(logPath, 300));
+        if (!lostBindRace || attempt >= MAX_START_ATTEMPTS) throw error;
+        this.ctx.log(
+          `  ${name}: port taken while it started (attempt ${attempt} of ${MAX_START_ATTEMPTS}), retrying`,
+        );
+        await sleep(1000);
+      }
     }
     if (name === 'prometheus') {
       // nothing more: its config was written in prepare()
@@ -355,6 +361,19 @@ export class Lab {
       `  ${name.padEnd(11)} ready in ${((Date.now() - begin) / 1000).toFixed(1)} s (pid ${pid}, ${ports})`,
     );
     return true;
+  }
+
+  private launch(name: string, driver: ComponentDriver, logPath: string): number {
+    const launch = driver.launch();
+    writeFileSync(
+      logPath,
+      `\n===== ${new Date().toISOString()} lab starts ${name}: ${launch.command} ${launch.args.join(' ')}\n`,
+      { flag: 'a' },
+    );
+    const { pid } = spawnDetached({ ...launch, logPath });
+    this.state.components[name] = { pid, marker: launch.marker, startedAt: new Date().toISOString() };
+    this.writeState();
+    return pid;
   }
 
   private async stopLocked(name: string): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, statfsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError, isPortFree, runQuick, runWithTimeout } from './processes';
 
 const APT_TIMEOUT_MS = 10 * 60_000;
@@ -98,12 +99,23 @@ export function ensureDiskSpace(dir: string, minFreeBytes = MIN_FREE_BYTES): voi
   }
 }
 
-export async function ensurePortsFree(ports: readonly { component: string; port: number }[]): Promise<void> {
+/**
+ * Fails when a port stays taken for `graceMs`. The lab's ports sit in Linux's ephemeral range, so a
+ * short-lived outgoing connection (or our own just-killed process) may hold one for a moment.
+ */
+export async function ensurePortsFree(
+  ports: readonly { component: string; port: number }[],
+  graceMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + graceMs;
   for (const { component, port } of ports) {
-    if (!(await isPortFree(port))) {
-      throw new LabError(
-        `port ${port} (${component}) is already in use by another process: stop it (\`ss -ltnp 'sport = :${port}'\` shows who) or pick another --port-offset`,
-      );
+    while (!(await isPortFree(port))) {
+      if (Date.now() >= deadline) {
+        throw new LabError(
+          `port ${port} (${component}) is already in use by another process: stop it (\`ss -tanp 'sport = :${port}'\` shows who) or pick another --port-offset`,
+        );
+      }
+      await sleep(250);
     }
   }
 }

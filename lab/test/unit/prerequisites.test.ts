@@ -17,7 +17,7 @@ test('a taken port is reported with the component and the fix', async (t) => {
   await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
   t.after(() => server.close());
   const port = (server.address() as net.AddressInfo).port;
-  await assert.rejects(ensurePortsFree([{ component: 'kafka', port }]), (error: unknown) => {
+  await assert.rejects(ensurePortsFree([{ component: 'kafka', port }], 300), (error: unknown) => {
     assert.ok(error instanceof LabError);
     assert.match(error.message, new RegExp(`port ${port} \\(kafka\\) is already in use.*--port-offset`));
     return true;
