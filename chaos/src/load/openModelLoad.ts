@@ -96,7 +96,7 @@ export function arrivalSchedule(
     }
     const gap = poisson ? (-Math.log(1 - random()) * 1000) / rate : 1000 / rate;
     // Crossing into the next step: continue from its start at its own rate.
-    const boundary = steps.find((s) => s.atS * 1000 > t && s.atS * 1000 < t + gap);
+    const boundary = steps.find((s) => s.atS * 1000 > t && s.atS * 1000 <= t + gap);
     if (boundary) {
       t = boundary.atS * 1000;
       continue;
@@ -122,10 +122,14 @@ export function orderBody(random: () => number, i: number): string {
 }
 
 function errorCode(error: unknown): string {
-  const e = error as { name?: string; code?: string; cause?: { code?: string; name?: string } };
+  const e = error as {
+    name?: string;
+    code?: string;
+    cause?: { code?: string; name?: string; message?: string };
+  };
   if (e.name === 'TimeoutError' || e.cause?.name === 'TimeoutError') return 'timeout';
   if (e.name === 'AbortError') return 'aborted';
-  return e.cause?.code ?? e.code ?? e.name ?? 'unknown';
+  return e.cause?.code ?? e.code ?? e.cause?.message ?? e.name ?? 'unknown';
 }
 
 /**
