@@ -177,32 +177,63 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
     loadStart = startedAt.getTime();
     loadEnd = Date.now();
   }
-  const verdict = decideVerdict(checks);
-  const report: DrillReport = {
-    drill: { name: drill.name, title: drill.title, objective: drill.objective },
-    target: target.kind,
+  const report = assembleReport({
+    drill,
+    targetKind: target.kind,
     args,
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    window: { start: loadStart, end: loadEnd },
+    startedAt,
+    entries,
     faults,
-    expectations: drill.expectations,
-    summary: summarise(entries),
+    window: { start: loadStart, end: loadEnd },
     facts: outcome.facts,
-    perSecond: perSecond(entries, loadStart, loadEnd, SLO_LATENCY_MS),
-    prometheus: {
-      outboxBacklog: prometheusEvidence?.outboxBacklog ?? [],
-      consumerLag: prometheusEvidence?.consumerLag ?? [],
-      slo: prometheusEvidence?.slo ?? {},
-      alerts: prometheusEvidence?.alerts ?? [],
-      notes: prometheusEvidence?.notes ?? [],
-    },
+    prometheus: prometheusEvidence,
     checks,
-    verdict,
     files,
-  };
+  });
   writeReport(report);
   return { report, reportDir: dir };
+}
+
+export interface ReportInput {
+  readonly drill: Pick<Drill, 'name' | 'title' | 'objective' | 'expectations'>;
+  readonly targetKind: string;
+  readonly args: DrillArgs;
+  readonly startedAt: Date;
+  readonly entries: readonly LedgerEntry[];
+  readonly faults: readonly FaultWindow[];
+  readonly window: { readonly start: number; readonly end: number };
+  readonly facts: Readonly<Record<string, string | number>>;
+  readonly prometheus: Omit<PrometheusEvidence, 'checks'> | undefined;
+  readonly checks: readonly Check[];
+  readonly files: DrillReport['files'];
+}
+
+/** Builds the report (summary, per-second series, verdict) from what a run collected. */
+export function assembleReport(input: ReportInput): DrillReport {
+  const { drill, entries, window } = input;
+  return {
+    drill: { name: drill.name, title: drill.title, objective: drill.objective },
+    target: input.targetKind,
+    args: input.args,
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    window,
+    faults: input.faults,
+    expectations: drill.expectations,
+    summary: summarise(entries),
+    facts: input.facts,
+    perSecond: perSecond(entries, window.start, window.end, SLO_LATENCY_MS),
+    prometheus: {
+      outboxBacklog: input.prometheus?.outboxBacklog ?? [],
+      consumerLag: input.prometheus?.consumerLag ?? [],
+      slo: input.prometheus?.slo ?? {},
+      alerts: input.prometheus?.alerts ?? [],
+      notes: input.prometheus?.notes ?? [],
+    },
+    checks: input.checks,
+    verdict: decideVerdict(input.checks),
+    files: input.files,
+  };
 }
 
 export function writeReport(report: DrillReport): void {

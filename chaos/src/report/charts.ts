@@ -97,7 +97,7 @@ export function lineChart(frame: ChartFrame, series: readonly ChartSeries[]): st
       let d = '';
       let pen = false;
       for (const p of s.points) {
-        if (!Number.isFinite(p.y)) {
+        if (!Number.isFinite(p.y) || p.x < frame.xFrom || p.x > frame.xTo) {
           pen = false;
           continue;
         }
