@@ -151,8 +151,10 @@ async function confirmationCounts(
   let sql: string;
   let source: string;
   if (orderColumn) {
-    sql = `SELECT ${orderColumn}::text AS id, count(*)::int AS n FROM processed_events WHERE ${orderColumn}::text = ANY($1::text[]) GROUP BY 1`;
-    source = `processed_events.${orderColumn}`;
+    // Only the created event confirms an order; other event types are recorded without effect.
+    const created = names.has('event_type') ? " AND event_type LIKE 'order.created%'" : '';
+    sql = `SELECT ${orderColumn}::text AS id, count(*)::int AS n FROM processed_events WHERE ${orderColumn}::text = ANY($1::text[])${created} GROUP BY 1`;
+    source = `processed_events.${orderColumn}${created ? ' (order.created events)' : ''}`;
   } else if (names.has('event_id')) {
     sql = `SELECT o.aggregate_id::text AS id, count(*)::int AS n FROM outbox o JOIN processed_events p ON p.event_id::text = o.event_id::text
            WHERE o.aggregate_id::text = ANY($1::text[]) AND o.event_type LIKE 'order.created%' GROUP BY 1`;

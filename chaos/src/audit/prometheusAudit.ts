@@ -47,7 +47,7 @@ export function alertCheck(
       out.push(
         skip(
           `${name} fired`,
-          `fault lasted ${longestFaultS.toFixed(0)} s, less than its for ${rule.forS} s + ${ALERT_SLACK_S} s: run the full-length drill${timeline?.pendingSeen ? ' (it was pending)' : ''}`,
+          `fault lasted ${longestFaultS.toFixed(0)} s, less than its for ${rule.forS} s + ${ALERT_SLACK_S} s: run longer (--duration) to see it fire${timeline?.pendingSeen ? ' (it was pending)' : ''}`,
         ),
       );
     else
@@ -146,11 +146,15 @@ export async function collectPrometheusEvidence(options: {
   const total = await instant(PROMQL.requestsTotal);
   const bad = await instant(PROMQL.requestsBad);
   const p99 = await instant(PROMQL.createP99Seconds);
+  const shed = await instant(PROMQL.requestsShed);
+  const freshness = await instant(PROMQL.confirmationP99Seconds);
   const slo: Record<string, number | null> = {
     'requests counted by Prometheus': total,
-    '5xx counted by Prometheus': bad ?? (total !== null ? 0 : null),
-    'availability (non-5xx share)': total ? 1 - (bad ?? 0) / total : null,
-    'order creation p99 (s)': p99,
+    '5xx + 429 counted by Prometheus (shed counts as bad)': bad ?? (total !== null ? 0 : null),
+    'availability SLI (good share; objective 0.999)': total ? 1 - (bad ?? 0) / total : null,
+    'shed requests': shed,
+    'order creation p99 (s; objective 99% < 0.25)': p99,
+    'acceptance → confirmation p99 (s; objective 99% < 5)': freshness,
     'requests in the ledger': options.ledgerRequests,
   };
   checks.push(

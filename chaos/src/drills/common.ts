@@ -11,9 +11,20 @@ export function apiUrlOf(ctx: DrillContext, which: 'api' | 'owned' = 'api'): str
   return url;
 }
 
-/** Fault start and length for a steady-load drill: starts at 25 % of the run, lasts 35 %. */
-export function faultTiming(durationS: number): { atS: number; forS: number } {
-  return { atS: Math.max(3, Math.round(durationS * 0.25)), forS: Math.max(4, Math.round(durationS * 0.35)) };
+/** Where the fault sits in the run, as fractions of the duration (default: from 25 % for 35 %). */
+export interface FaultPlacement {
+  readonly at: number;
+  readonly for: number;
+}
+
+export function faultTiming(
+  durationS: number,
+  placement: FaultPlacement = { at: 0.25, for: 0.35 },
+): { atS: number; forS: number } {
+  return {
+    atS: Math.max(3, Math.round(durationS * placement.at)),
+    forS: Math.max(4, Math.round(durationS * placement.for)),
+  };
 }
 
 /** Steady open-model load with one fault in the middle. */
@@ -25,10 +36,11 @@ export async function steadyLoadWithFault(
     heal: () => Promise<void>;
     url?: string;
     target?: string;
+    placement?: FaultPlacement;
   },
 ): Promise<{ entries: LedgerEntry[]; window: FaultWindow }> {
   const { durationS, rate } = ctx.args;
-  const timing = faultTiming(durationS);
+  const timing = faultTiming(durationS, fault.placement);
   const loading = ctx.load({
     url: fault.url ?? apiUrlOf(ctx),
     target: fault.target ?? 'api',

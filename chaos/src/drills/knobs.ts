@@ -16,6 +16,7 @@ export const SERVICE_ENV = {
 /** Alert names (prometheus/rules) the drills expect to fire. */
 export const ALERTS = {
   outboxBacklog: 'OrderlabOutboxBacklogHigh',
+  outboxStale: 'OrderlabOutboxEventsStale',
   consumerLag: 'OrderlabConsumerLagHigh',
   dlqGrowth: 'OrderlabDeadLettersGrowing',
   shedding: 'OrderlabLoadShedding',
@@ -28,14 +29,15 @@ export const ALERTS = {
  * (e.g. `95s`). Each returns one series (summed) or nothing when the metric does not exist yet.
  */
 export const PROMQL = {
-  outboxBacklog: 'sum(orderlab_outbox_backlog)',
-  consumerLag: 'sum(orderlab_consumer_lag)',
-  shedRate: 'sum(rate(orderlab_requests_shed_total[15s]))',
-  requestsTotal: 'sum(increase(http_server_requests_total[$window]))',
-  requestsBad: 'sum(increase(http_server_requests_total{status_code=~"5.."}[$window]))',
+  outboxBacklog: 'max(orderlab_outbox_backlog_events)',
+  consumerLag: 'sum(max by (topic, partition) (orderlab_consumer_lag_messages))',
+  requestsTotal: 'sum(increase(http_server_request_duration_seconds_count[$window]))',
+  requestsBad: 'sum(increase(http_server_request_duration_seconds_count{status_code=~"5..|429"}[$window]))',
+  requestsShed: 'sum(increase(orderlab_shed_requests_total[$window]))',
   createP99Seconds:
     'histogram_quantile(0.99, sum by (le) (increase(http_server_request_duration_seconds_bucket{method="POST",route="/v1/orders"}[$window])))',
-  residentMemoryBytes: 'max(process_resident_memory_bytes{job="orderlab"})',
+  confirmationP99Seconds:
+    'histogram_quantile(0.99, sum by (le) (increase(orderlab_order_confirmation_delay_seconds_bucket[$window])))',
 } as const;
 
 export const ORDER_TOPIC = 'orders.v1';

@@ -41,14 +41,12 @@ test('a drill report opens in Chromium with its verdict and every chart drawn', 
     assert.equal(await chart.count(), 1, `${id} exists`);
     const box = await chart.boundingBox();
     assert.ok(box && box.width > 300 && box.height > 100, `${id} is laid out (${JSON.stringify(box)})`);
-    const drawn = await page
-      .locator(`#${id} path.series`)
-      .evaluateAll((paths) =>
-        paths.map((p) => ({
-          d: p.getAttribute('d') ?? '',
-          length: (p as unknown as { getTotalLength(): number }).getTotalLength(),
-        })),
-      );
+    const drawn = await page.locator(`#${id} path.series`).evaluateAll((paths) =>
+      paths.map((p) => ({
+        d: p.getAttribute('d') ?? '',
+        length: (p as unknown as { getTotalLength(): number }).getTotalLength(),
+      })),
+    );
     assert.ok(drawn.length > 0, `${id} has series paths`);
     assert.ok(
       drawn.every((p) => p.d.length > 10 && p.length > 0),
