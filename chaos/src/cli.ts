@@ -29,6 +29,13 @@ export async function executeDrill(
     target = new ComposeTarget({
       file: path.resolve(root, args.composeFile),
       ...(args.composeProject ? { project: args.composeProject } : {}),
+      connection: {
+        ...(env['ORDERLAB_DRILL_POSTGRES_URL'] ? { postgresUrl: env['ORDERLAB_DRILL_POSTGRES_URL'] } : {}),
+        ...(env['ORDERLAB_DRILL_KAFKA_BROKERS']
+          ? { kafkaBrokers: env['ORDERLAB_DRILL_KAFKA_BROKERS'].split(',') }
+          : {}),
+        ...(args.grafanaUrl ? { grafanaUrl: args.grafanaUrl } : {}),
+      },
       log,
     });
   } else {

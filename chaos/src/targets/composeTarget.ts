@@ -39,11 +39,17 @@ export interface ComposeTargetOptions {
   readonly log?: (line: string) => void;
 }
 
+/**
+ * Host URLs of the compose stack (compose/compose.yaml): the load balancer and Prometheus publish
+ * ports on 127.0.0.1. PostgreSQL and Kafka are not published by the stack: the data audit needs them
+ * reachable from the host (a compose override publishing 5432 and Kafka's EXTERNAL listener), named
+ * here or with ORDERLAB_DRILL_POSTGRES_URL / ORDERLAB_DRILL_KAFKA_BROKERS.
+ */
 export const COMPOSE_DEFAULT_CONNECTION: TargetConnection = {
   apiUrl: 'http://127.0.0.1:8080',
-  apiAdminUrls: { api: 'http://127.0.0.1:9464' },
+  apiAdminUrls: {},
   postgresUrl: 'postgres://orderlab:orderlab@127.0.0.1:5432/orderlab',
-  kafkaBrokers: ['127.0.0.1:9092'],
+  kafkaBrokers: ['127.0.0.1:9094'],
   prometheusUrl: 'http://127.0.0.1:9090',
   grafanaUrl: 'http://127.0.0.1:3000',
   topic: 'orders.v1',
@@ -76,8 +82,9 @@ export class ComposeTarget implements Target {
     ];
   }
 
+  /** Compose service of a lab component name; the stack runs its API replicas as api-1 and api-2. */
   service(component: string): string {
-    const base = /^api(-\d+)?$/.test(component) ? 'api' : component;
+    const base = component === 'api' || component === 'owned-api' ? 'api-1' : component;
     return this.options.services?.[base] ?? base;
   }
 
@@ -94,23 +101,17 @@ export class ComposeTarget implements Target {
   }
 
   async prepare(setup: TargetSetup): Promise<void> {
+    const replicas = Math.max(setup.apiReplicas, setup.ownedApi ? 1 : 0);
     const services = [
       this.service('postgres'),
       this.service('kafka'),
       this.service('prometheus'),
-      this.service('api'),
+      ...Array.from({ length: replicas }, (_, i) => this.service(`api-${i + 1}`)),
       ...(setup.pipeline ? [this.service('relay'), this.service('worker')] : []),
       ...(setup.loadBalancer ? [this.service('lb')] : []),
       ...(setup.ownedApi?.viaLatencyProxy ? [this.service('toxiproxy')] : []),
     ];
-    await this.compose(
-      'up',
-      '-d',
-      '--wait',
-      '--scale',
-      `${this.service('api')}=${setup.apiReplicas}`,
-      ...services,
-    );
+    await this.compose('up', '-d', '--wait', ...services);
     this.replicas = setup.apiReplicas;
   }
 
@@ -121,7 +122,7 @@ export class ComposeTarget implements Target {
   }
 
   apiComponents(): string[] {
-    return this.replicas === 1 ? ['api'] : Array.from({ length: this.replicas }, (_, i) => `api-${i + 1}`);
+    return Array.from({ length: this.replicas }, (_, i) => `api-${i + 1}`);
   }
 
   async start(component: string): Promise<void> {
@@ -146,58 +147,47 @@ export class ComposeTarget implements Target {
 
   async terminateOwnedApi(timeoutMs: number): Promise<TerminationResult> {
     const begin = Date.now();
-    const service = this.service('api');
+    const service = this.service('owned-api');
     await this.compose('stop', '-t', String(Math.ceil(timeoutMs / 1000)), service);
+    const seconds = (Date.now() - begin) / 1000;
     const ps = await this.compose('ps', '-a', '--format', 'json', service);
     const exitCode = parseComposeExitCode(ps.stdout);
-    // Bring it back so later drills find the stack as it was.
+    // Bring it back so the rest of the drill finds the stack as it was.
     await this.compose('start', service);
-    return { exitCode, signal: null, seconds: (Date.now() - begin) / 1000 };
+    await this.waitHealthy(service, 60_000);
+    return { exitCode, signal: null, seconds };
   }
 
   async scaleApi(replicas: number): Promise<void> {
-    await this.compose(
-      'up',
-      '-d',
-      '--no-recreate',
-      '--wait',
-      '--scale',
-      `${this.service('api')}=${replicas}`,
-      this.service('api'),
-    );
+    for (let i = 1; i <= 2; i++) {
+      if (i <= replicas) await this.compose('start', this.service(`api-${i}`));
+      else
+        await this.compose('stop', '-t', String(this.options.stopTimeoutS ?? 30), this.service(`api-${i}`));
+    }
     this.replicas = replicas;
   }
 
   async rollingRestartApi(onStep: (line: string) => void): Promise<void> {
-    const ps = await this.compose('ps', '--format', 'json', this.service('api'));
-    const containers = parseComposePs(ps.stdout).map((c) => c.Name);
-    for (const name of containers) {
-      onStep(`restarting ${name}`);
-      // `docker compose restart` acts on every replica at once; one container at a time is the rolling part.
-      const args = ['restart', '-t', String(this.options.stopTimeoutS ?? 30), name];
-      this.log(`  $ docker ${args.join(' ')}`);
-      const result = await this.run('docker', args);
-      if (result.code !== 0)
-        throw new Error(`docker ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`);
-      await this.waitHealthy(name, 60_000);
-      onStep(`${name} healthy again`);
+    for (const component of this.apiComponents()) {
+      const service = this.service(component);
+      onStep(`restarting ${service}`);
+      await this.compose('restart', '-t', String(this.options.stopTimeoutS ?? 30), service);
+      await this.waitHealthy(service, 60_000);
+      onStep(`${service} healthy again`);
     }
   }
 
-  private async waitHealthy(container: string, timeoutMs: number): Promise<void> {
+  /** Polls `docker compose ps` until the service reports healthy (or running without a healthcheck). */
+  private async waitHealthy(service: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const args = [
-        'inspect',
-        '--format',
-        '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}',
-        container,
-      ];
-      const result = await this.run('docker', args);
-      const state = result.stdout.trim();
-      if (state === 'healthy' || state === 'running') return;
+      const ps = await this.compose('ps', '--format', 'json', service);
+      const state = parseComposePs(ps.stdout)[0];
+      if (state?.Health === 'healthy' || (state?.State === 'running' && !state.Health)) return;
       if (Date.now() > deadline)
-        throw new Error(`${container} not healthy after ${timeoutMs / 1000} s (state ${state})`);
+        throw new Error(
+          `${service} not healthy after ${timeoutMs / 1000} s (${state?.State ?? 'gone'}, ${state?.Health ?? 'no health'})`,
+        );
       await sleep(1000);
     }
   }
@@ -235,11 +225,18 @@ export class ComposeTarget implements Target {
 }
 
 /** `docker compose ps --format json` prints one JSON object per line (v2.21+) or one array (older). */
-export function parseComposePs(stdout: string): { Name: string; State?: string; ExitCode?: number }[] {
+export interface ComposePsRow {
+  readonly Name: string;
+  readonly State?: string;
+  readonly Health?: string;
+  readonly ExitCode?: number;
+}
+
+export function parseComposePs(stdout: string): ComposePsRow[] {
   const text = stdout.trim();
   if (text === '') return [];
-  if (text.startsWith('[')) return JSON.parse(text) as { Name: string; ExitCode?: number }[];
-  return text.split('\n').map((line) => JSON.parse(line) as { Name: string; ExitCode?: number });
+  if (text.startsWith('[')) return JSON.parse(text) as ComposePsRow[];
+  return text.split('\n').map((line) => JSON.parse(line) as ComposePsRow);
 }
 
 export function parseComposeExitCode(stdout: string): number | null {

@@ -7,6 +7,7 @@ import {
   parseComposePs,
 } from '../../src/targets/composeTarget';
 
+/** A compose target whose command runner records what it would run and answers from a script. */
 function recordingTarget(responses: Record<string, Partial<CommandResult>> = {}) {
   const issued: string[] = [];
   const target = new ComposeTarget({
@@ -24,6 +25,9 @@ function recordingTarget(responses: Record<string, Partial<CommandResult>> = {})
 }
 
 const C = 'docker compose -f /repo/compose.yaml -p orderlab';
+const healthy = (name: string) => ({
+  stdout: `{"Name":"orderlab-${name}-1","State":"running","Health":"healthy"}\n`,
+});
 
 test('compose target issues kill/stop/start/pause/unpause with the compose service names', async () => {
   const { target, issued } = recordingTarget();
@@ -33,51 +37,72 @@ test('compose target issues kill/stop/start/pause/unpause with the compose servi
   await target.pause('worker');
   await target.resume('worker');
   await target.kill('api-2');
+  await target.kill('api');
   assert.deepEqual(issued, [
     `${C} kill -s SIGKILL kafka`,
     `${C} stop -t 20 postgres`,
     `${C} start postgres`,
     `${C} pause worker`,
     `${C} unpause worker`,
-    `${C} kill -s SIGKILL api`,
+    `${C} kill -s SIGKILL api-2`,
+    `${C} kill -s SIGKILL api-1`,
   ]);
 });
 
-test('compose target: prepare brings up what the drill needs with the API scaled', async () => {
+test('compose target: prepare brings up what the drill needs and waits for health', async () => {
   const { target, issued } = recordingTarget();
   await target.prepare({ apiReplicas: 2, loadBalancer: true, pipeline: true, serviceEnv: {} });
-  assert.deepEqual(issued, [`${C} up -d --wait --scale api=2 postgres kafka prometheus api relay worker lb`]);
+  assert.deepEqual(issued, [`${C} up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb`]);
   assert.deepEqual(target.apiComponents(), ['api-1', 'api-2']);
-  await target.scaleApi(3);
-  assert.equal(issued[1], `${C} up -d --no-recreate --wait --scale api=3 api`);
+  await target.scaleApi(1);
+  assert.deepEqual(issued.slice(1), [`${C} start api-1`, `${C} stop -t 20 api-2`]);
+  assert.deepEqual(target.apiComponents(), ['api-1']);
+  const slow = recordingTarget();
+  await slow.target.prepare({
+    apiReplicas: 0,
+    loadBalancer: false,
+    pipeline: true,
+    ownedApi: { viaLatencyProxy: true },
+    serviceEnv: {},
+  });
+  assert.deepEqual(slow.issued, [`${C} up -d --wait postgres kafka prometheus api-1 relay worker toxiproxy`]);
 });
 
-test('compose target: SIGTERM drill stops the api, reads its exit code, starts it again', async () => {
+test('compose target: the SIGTERM drill stops api-1, reads its exit code, starts it and waits for health', async () => {
   const { target, issued } = recordingTarget({
-    ' ps -a ': { stdout: '{"Name":"orderlab-api-1","State":"exited","ExitCode":0}\n' },
+    ' ps -a ': { stdout: '{"Name":"orderlab-api-1-1","State":"exited","ExitCode":0}\n' },
+    ' ps --format json api-1': healthy('api-1'),
   });
   const result = await target.terminateOwnedApi(10_000);
   assert.equal(result.exitCode, 0);
-  assert.deepEqual(issued, [`${C} stop -t 10 api`, `${C} ps -a --format json api`, `${C} start api`]);
+  assert.deepEqual(issued, [
+    `${C} stop -t 10 api-1`,
+    `${C} ps -a --format json api-1`,
+    `${C} start api-1`,
+    `${C} ps --format json api-1`,
+  ]);
 });
 
-test('compose target: rolling restart restarts one replica container at a time and waits for health', async () => {
+test('compose target: rolling restart restarts one replica at a time and waits for its health', async () => {
   const { target, issued } = recordingTarget({
-    ' ps --format json api': {
-      stdout: '{"Name":"orderlab-api-1"}\n{"Name":"orderlab-api-2"}\n',
-    },
-    'inspect ': { stdout: 'healthy\n' },
+    ' ps --format json api-1': healthy('api-1'),
+    ' ps --format json api-2': healthy('api-2'),
   });
+  await target.prepare({ apiReplicas: 2, loadBalancer: true, pipeline: false, serviceEnv: {} });
   const steps: string[] = [];
   await target.rollingRestartApi((s) => steps.push(s));
-  assert.deepEqual(issued, [
-    `${C} ps --format json api`,
-    'docker restart -t 20 orderlab-api-1',
-    'docker inspect --format {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}} orderlab-api-1',
-    'docker restart -t 20 orderlab-api-2',
-    'docker inspect --format {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}} orderlab-api-2',
+  assert.deepEqual(issued.slice(1), [
+    `${C} restart -t 20 api-1`,
+    `${C} ps --format json api-1`,
+    `${C} restart -t 20 api-2`,
+    `${C} ps --format json api-2`,
   ]);
-  assert.equal(steps.length, 4);
+  assert.deepEqual(steps, [
+    'restarting api-1',
+    'api-1 healthy again',
+    'restarting api-2',
+    'api-2 healthy again',
+  ]);
 });
 
 test('compose target: a failing command is an error naming the command', async () => {
@@ -88,7 +113,7 @@ test('compose target: a failing command is an error naming the command', async (
   );
 });
 
-test('compose service names can be mapped', async () => {
+test('compose service names can be mapped; no project flag when none is given', async () => {
   const issued: string[] = [];
   const target = new ComposeTarget({
     file: 'c.yaml',
