@@ -89,8 +89,6 @@ export const envSchema = z.object({
   RELAY_POLL_MS: positiveInt.default(500),
   RELAY_MIN_BACKOFF_MS: positiveInt.default(200),
   RELAY_MAX_BACKOFF_MS: positiveInt.default(10000),
-  /** Upper bound for one batch publish; the batch is retried after backoff when exceeded. */
-  RELAY_PUBLISH_TIMEOUT_MS: positiveInt.default(15000),
 
   WORKER_GROUP_ID: z.string().min(1).default('orderlab-fulfilment'),
   /** Simulated payment/inventory step duration per order. */
@@ -148,7 +146,6 @@ export interface Config {
     readonly pollMs: number;
     readonly minBackoffMs: number;
     readonly maxBackoffMs: number;
-    readonly publishTimeoutMs: number;
   };
   readonly worker: {
     readonly groupId: string;
@@ -223,7 +220,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pollMs: e.RELAY_POLL_MS,
       minBackoffMs: e.RELAY_MIN_BACKOFF_MS,
       maxBackoffMs: Math.max(e.RELAY_MAX_BACKOFF_MS, e.RELAY_MIN_BACKOFF_MS),
-      publishTimeoutMs: e.RELAY_PUBLISH_TIMEOUT_MS,
     },
     worker: {
       groupId: e.WORKER_GROUP_ID,

@@ -54,16 +54,3 @@ export class WakeSignal {
     for (const wake of [...this.waiters.keys()]) wake();
   }
 }
-
-/** Rejects with a timeout error when `work` takes longer than `ms`. */
-export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -52,9 +52,21 @@ export function createKafkaClient(
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => logKafka(logger, entry),
   });
+  // Publishers get their own client with bounded connection retries: with the broker gone a send
+  // fails within seconds and the relay's backoff takes over (consumers keep kafkajs's defaults,
+  // under which they rejoin by themselves when the broker returns).
+  const publishing = new Kafka({
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    connectionTimeout: config.connectionTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1000 },
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => logKafka(logger, entry),
+  });
   const replicationFactor = options.replicationFactor ?? config.replicationFactor;
   return {
-    newPublisher: () => new KafkaEventPublisher(kafka),
+    newPublisher: () => new KafkaEventPublisher(publishing),
     newConsumerGroup: (opts) => new KafkaMessageSource(kafka, opts),
     ensureTopics: async (topics: readonly TopicSpec[]) => {
       const admin = kafka.admin();
@@ -111,7 +123,7 @@ class KafkaEventPublisher implements EventPublisher {
         createPartitioner: Partitioners.DefaultPartitioner,
         // Bounded: while the broker is away the relay's own backoff takes over, so a batch
         // fails in seconds instead of holding its rows locked for minutes.
-        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+        retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
       });
       await producer.connect();
       return producer;
@@ -198,7 +210,7 @@ function headersToStrings(headers: IHeaders | undefined): Record<string, string>
 function logKafka(logger: Logger, { level, log }: LogEntry): void {
   const { message, ...rest } = log;
   const fields = { component: 'kafkajs', ...rest };
-  if (level <= logLevel.ERROR) logger.error(message, fields);
-  else if (level === logLevel.WARN) logger.warn(message, fields);
+  // kafkajs reports every refused connection as an error; our code decides what is one, so cap at warn.
+  if (level <= logLevel.WARN) logger.warn(message, fields);
   else logger.debug(message, fields);
 }

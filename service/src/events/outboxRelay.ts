@@ -1,5 +1,5 @@
 import type { Logger } from '../telemetry/logger';
-import { backoffDelay, WakeSignal, withTimeout } from './backoff';
+import { backoffDelay, WakeSignal } from './backoff';
 import { type OutboxEventRow, toEnvelope, toKafkaHeaders } from './envelope';
 import type { EventPublisher, OutgoingMessage, PipelineHooks } from './ports';
 
@@ -27,7 +27,6 @@ export interface OutboxRelayOptions {
   readonly pollMs: number;
   readonly minBackoffMs: number;
   readonly maxBackoffMs: number;
-  readonly publishTimeoutMs: number;
   readonly logger: Logger;
   readonly hooks?: PipelineHooks;
   /** Runs once before the first claim (topic provisioning); retried with backoff until it works. */
@@ -100,7 +99,8 @@ export class OutboxRelay {
             delayMs: delay,
             err: (err as Error).message,
           });
-          // A fresh producer after a failure: the old one may hold a dead connection or state.
+          // A fresh producer (new id, fresh sequences) after any failure: reusing one whose last send
+          // may have landed could make the broker drop different messages as "duplicates".
           await publisher.reset().catch(() => undefined);
           await this.signal.sleep(delay);
           continue;
@@ -129,7 +129,7 @@ export class OutboxRelay {
 
   private async publish(publisher: EventPublisher, rows: readonly OutboxEventRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const { topic, source, publishTimeoutMs, hooks } = this.options;
+    const { topic, source, hooks } = this.options;
     const messages: OutgoingMessage[] = rows.map((row) => ({
       key: row.aggregateId,
       value: JSON.stringify(toEnvelope(row, source)),
@@ -137,7 +137,9 @@ export class OutboxRelay {
     }));
     const started = process.hrtime.bigint();
     try {
-      await withTimeout(publisher.send(topic, messages), publishTimeoutMs, 'publish');
+      // No timeout of our own: an abandoned send could still land later and duplicate the batch.
+      // The publisher's retries are bounded, so this settles in seconds even with the broker gone.
+      await publisher.send(topic, messages);
     } catch (err) {
       safely(() => hooks?.onPublishFailed?.(rows.length, err as Error));
       throw err;

@@ -1,5 +1,6 @@
 import { freshDatabase, type FreshDatabase } from '../../../lab/src/testing';
 import { loadConfig, type Config } from '../../src/config/config';
+import type { PipelineHooks } from '../../src/events/ports';
 import { startService, type RunningService } from '../../src/startService';
 import { createLogger } from '../../src/telemetry/logger';
 
@@ -18,8 +19,11 @@ export interface TestService {
  * Starts the real service in this process on ephemeral ports against a fresh database of the
  * test lab's PostgreSQL. Each test file gets its own database, so files stay independent.
  */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
-  const database = await freshDatabase('svc');
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: { pipelineHooks?: PipelineHooks; database?: FreshDatabase } = {},
+): Promise<TestService> {
+  const database = options.database ?? (await freshDatabase('svc'));
   const config = loadConfig({
     DATABASE_URL: database.url,
     HTTP_PORT: '0',
@@ -29,7 +33,10 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     ...env,
   });
   const logger = createLogger({ level: config.log.level, service: 'orderlab-test', roles: config.roles });
-  const service = await startService(config, logger, { exit: () => undefined });
+  const service = await startService(config, logger, {
+    exit: () => undefined,
+    ...(options.pipelineHooks ? { pipelineHooks: options.pipelineHooks } : {}),
+  });
   return {
     baseUrl: `http://127.0.0.1:${service.ports.http}`,
     adminUrl: `http://127.0.0.1:${service.ports.admin}`,
@@ -41,7 +48,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     },
     async close() {
       await service.stop('test finished');
-      await database.drop();
+      if (!options.database) await database.drop(); // a database handed in belongs to the caller
     },
   };
 }
