@@ -84,7 +84,7 @@ export const envSchema = z.object({
   RELAY_IN_API: bool.default(false),
   RELAY_BATCH_SIZE: positiveInt.max(10000).default(500),
   /** Claim loops per relay process; each behaves like one more relay replica. */
-  RELAY_CONCURRENCY: positiveInt.max(16).default(1),
+  RELAY_CONCURRENCY: positiveInt.max(16).default(2),
   /** Poll interval when no NOTIFY arrives (the fallback if notifications are lost). */
   RELAY_POLL_MS: positiveInt.default(500),
   RELAY_MIN_BACKOFF_MS: positiveInt.default(200),
