@@ -252,6 +252,12 @@ interface SteadyResult {
   rejectedRequests: number;
   confirmed: number;
   delaySeconds: { p50: number; p95: number; p99: number; max: number };
+  /** Outbox → published (relay) and published → processed (worker) percentiles. */
+  stagesSeconds: { relay_p50: number; relay_p99: number; worker_p50: number; worker_p99: number } | null;
+}
+
+function fmtMs(seconds: number | undefined): string {
+  return seconds === undefined ? '?' : (seconds * 1000).toFixed(0);
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -326,7 +332,23 @@ async function steadyPart(options: Options, dbUrl: string): Promise<SteadyResult
     while (delays.length < accepted && Date.now() < drainDeadline)
       await new Promise((r) => setTimeout(r, 100));
     const sorted = [...delays].sort((a, b) => a - b);
+    // Where the time goes: outbox → Kafka (relay) and Kafka → confirmation (worker), from the database.
+    const stages = (
+      await service.pool.query<{
+        relay_p50: number;
+        relay_p99: number;
+        worker_p50: number;
+        worker_p99: number;
+      }>(
+        `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM x.published_at - x.created_at)) AS relay_p50,
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM x.published_at - x.created_at)) AS relay_p99,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM p.processed_at - x.published_at)) AS worker_p50,
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM p.processed_at - x.published_at)) AS worker_p99
+         FROM outbox x JOIN processed_events p ON p.event_id = x.event_id`,
+      )
+    ).rows[0];
     return {
+      stagesSeconds: stages ?? null,
       offeredRate: options.rate,
       seconds: elapsed,
       accepted,
@@ -386,6 +408,7 @@ async function main(): Promise<void> {
     lines.push(
       '',
       `steady ${steady.offeredRate}/s for ${steady.seconds.toFixed(1)} s: accepted ${steady.accepted}, failed ${steady.rejectedRequests}, confirmed ${steady.confirmed}`,
+      `stages: outbox→Kafka p50/p99 ${fmtMs(steady.stagesSeconds?.relay_p50)}/${fmtMs(steady.stagesSeconds?.relay_p99)} ms, Kafka→confirmed p50/p99 ${fmtMs(steady.stagesSeconds?.worker_p50)}/${fmtMs(steady.stagesSeconds?.worker_p99)} ms`,
       `acceptance → confirmation: p50 ${(steady.delaySeconds.p50 * 1000).toFixed(0)} ms, p95 ${(steady.delaySeconds.p95 * 1000).toFixed(0)} ms, p99 ${(steady.delaySeconds.p99 * 1000).toFixed(0)} ms, max ${(steady.delaySeconds.max * 1000).toFixed(0)} ms`,
     );
   }

@@ -92,7 +92,7 @@ export const envSchema = z.object({
 
   WORKER_GROUP_ID: z.string().min(1).default('orderlab-fulfilment'),
   /** Simulated payment/inventory step duration per order. */
-  WORKER_FULFIL_LATENCY_MS: nonNegativeInt.default(20),
+  WORKER_FULFIL_LATENCY_MS: nonNegativeInt.default(10),
   /** Share of orders the simulated step declines (→ rejected), 0..1. */
   WORKER_FAILURE_RATE: fraction.default(0),
   /** Seeds the decline decision (a hash of seed and event id), so reruns decide the same way. */

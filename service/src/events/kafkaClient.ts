@@ -135,6 +135,9 @@ class KafkaEventPublisher implements EventPublisher {
   }
 }
 
+const COMMIT_EVERY_MESSAGES = 50;
+const COMMIT_EVERY_MS = 200;
+
 class KafkaMessageSource implements MessageSource {
   private consumer: Consumer | undefined;
   private closed = false;
@@ -169,23 +172,45 @@ class KafkaMessageSource implements MessageSource {
     }
     await consumer.run({
       autoCommit: false,
+      eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: partitionsConcurrency,
-      eachMessage: async ({ topic: t, partition, message, heartbeat }) => {
-        await handle(
-          {
-            topic: t,
-            partition,
-            offset: message.offset,
-            key: message.key,
-            value: message.value,
-            headers: headersToStrings(message.headers),
-          },
-          { heartbeat },
-        );
-        // Only now, after the handler's database transaction committed.
-        await consumer.commitOffsets([
-          { topic: t, partition, offset: (BigInt(message.offset) + 1n).toString() },
-        ]);
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const { topic: t, partition } = batch;
+        let next: string | undefined;
+        let uncommitted = 0;
+        let lastCommit = Date.now();
+        // Offsets are committed only for messages whose handler finished (its transaction committed),
+        // coalesced: a crash re-delivers at most a few, and those are deduplicated by event id.
+        const commit = async (): Promise<void> => {
+          if (next === undefined || uncommitted === 0) return;
+          await consumer.commitOffsets([{ topic: t, partition, offset: next }]);
+          uncommitted = 0;
+          lastCommit = Date.now();
+        };
+        try {
+          for (const message of batch.messages) {
+            if (!isRunning() || isStale()) break;
+            await handle(
+              {
+                topic: t,
+                partition,
+                offset: message.offset,
+                key: message.key,
+                value: message.value,
+                headers: headersToStrings(message.headers),
+              },
+              { heartbeat },
+            );
+            resolveOffset(message.offset);
+            next = (BigInt(message.offset) + 1n).toString();
+            uncommitted++;
+            if (uncommitted >= COMMIT_EVERY_MESSAGES || Date.now() - lastCommit >= COMMIT_EVERY_MS)
+              await commit();
+            await heartbeat();
+          }
+        } finally {
+          await commit();
+        }
       },
     });
   }
