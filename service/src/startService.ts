@@ -7,12 +7,17 @@ import { OutboxRelay } from './events/outboxRelay';
 import type { PipelineHooks } from './events/ports';
 import { SimulatedFulfilmentStep } from './fulfilment/simulatedFulfilmentStep';
 import { createAdminServer } from './http/adminServer';
+import { type FinishedCall, startGrpcServer } from './grpc/grpcServer';
+import { shedGrpcIfOverloaded } from './grpc/shedding';
 import { createHttpApp } from './http/app';
+import { InFlightRequests } from './http/inFlightRequests';
 import { closeServer, listen } from './http/listen';
+import { closeConnectionsWhenStopping, shedIfOverloaded } from './http/overloadMiddleware';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { Readiness } from './lifecycle/readiness';
 import { FulfilOrders } from './orders/fulfilment';
 import { OrderUseCases } from './orders/useCases';
+import { OverloadGuard } from './overload/overloadGuard';
 import { migrate } from './store/migrate';
 import { PgOrderRepository } from './store/orderRepository';
 import { type OutboxBacklog, PgOutboxStore } from './store/outboxStore';
@@ -22,8 +27,9 @@ import type { Logger } from './telemetry/logger';
 export interface RunningService {
   readonly lifecycle: Lifecycle;
   readonly pool: Pool;
+  readonly overload: OverloadGuard;
   /** Bound ports (useful when the config asked for port 0). */
-  readonly ports: { readonly http?: number; readonly admin: number };
+  readonly ports: { readonly http?: number; readonly grpc?: number; readonly admin: number };
   /** Event pipeline pieces running in this process, and the outbox gauge source. */
   readonly pipeline: {
     readonly relay?: OutboxRelay;
@@ -42,7 +48,13 @@ export interface RunningService {
 export async function startService(
   config: Config,
   logger: Logger,
-  options: { exit?: (code: number) => void; pipelineHooks?: PipelineHooks } = {},
+  options: {
+    exit?: (code: number) => void;
+    /** Sees every finished gRPC call (method, code, duration): the RED metrics hook. */
+    onGrpcCallFinished?: (call: FinishedCall) => void;
+    /** Pipeline callbacks (publish, process, confirm, dead-letter) for the metrics. */
+    pipelineHooks?: PipelineHooks;
+  } = {},
 ): Promise<RunningService> {
   const lifecycle = new Lifecycle(logger, config.shutdown, options.exit);
   const readiness = new Readiness();
@@ -58,6 +70,22 @@ export async function startService(
     logger.info('database migrated', { applied: report.applied, version: report.current });
   }
 
+  const probePool = createPool({ ...config.database, poolMax: 1 }, `${config.service.name}-probe`);
+  probePool.on('error', () => undefined);
+  lifecycle.add({ name: 'probe pool', close: () => probePool.end() });
+  const overload = new OverloadGuard({
+    limits: config.overload,
+    pool,
+    probePool,
+    probeIntervalMs: config.overload.probeIntervalMs,
+    onDatabaseAvailability: (available) =>
+      available
+        ? logger.info('database reachable again')
+        : logger.error('database unreachable: shedding requests'),
+  });
+  overload.start();
+  lifecycle.add({ name: 'overload guard', close: async () => overload.stop() });
+
   const repository = new PgOrderRepository(pool);
   const orders = new OrderUseCases({ repository, cursorSecret: config.orders.cursorSecret });
   const outboxStore = new PgOutboxStore(pool, {
@@ -70,11 +98,49 @@ export async function startService(
   lifecycle.add({ name: 'admin server', close: () => closeServer(admin) });
 
   let httpPort: number | undefined;
+  let grpcPort: number | undefined;
   if (config.roles.includes('api')) {
-    const app = createHttpApp({ orders, logger, bodyLimitBytes: config.http.bodyLimitBytes });
-    const server = http.createServer(app);
+    const inFlight = new InFlightRequests();
+    const app = createHttpApp({
+      orders,
+      logger,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      beforeRoutes: [
+        inFlight.middleware,
+        closeConnectionsWhenStopping(() => lifecycle.isStopping),
+        shedIfOverloaded(overload),
+      ],
+    });
+    const server = http.createServer(
+      {
+        headersTimeout: config.http.headersTimeoutMs,
+        requestTimeout: config.http.requestTimeoutMs,
+        keepAliveTimeout: config.http.keepAliveTimeoutMs,
+      },
+      app,
+    );
     httpPort = await listen(server, config.http.host, config.http.port);
-    lifecycle.add({ name: 'http server', close: () => closeServer(server) });
+    lifecycle.add({
+      name: 'http server',
+      close: () => closeServer(server),
+      describePending: () => inFlight.describe(),
+    });
+
+    const grpcServer = await startGrpcServer({
+      orders,
+      logger,
+      ...config.grpc,
+      interceptors: [shedGrpcIfOverloaded(overload)],
+      ...(options.onGrpcCallFinished ? { onCallFinished: options.onGrpcCallFinished } : {}),
+    });
+    grpcPort = grpcServer.port;
+    lifecycle.onStopping(() => grpcServer.markNotServing());
+    lifecycle.add({
+      name: 'grpc server',
+      close: () => grpcServer.close(),
+      describePending: () => grpcServer.describePending(),
+      forceClose: () => grpcServer.forceClose(),
+    });
   }
 
   // The pipeline is registered after the servers, so it closes first: the relay finishes its
@@ -142,11 +208,15 @@ export async function startService(
     }
   }
 
-  logger.info('service started', { roles: config.roles, httpPort, adminPort, relay: runsRelay });
   return {
     lifecycle,
     pool,
-    ports: { ...(httpPort !== undefined ? { http: httpPort } : {}), admin: adminPort },
+    overload,
+    ports: {
+      ...(httpPort !== undefined ? { http: httpPort } : {}),
+      ...(grpcPort !== undefined ? { grpc: grpcPort } : {}),
+      admin: adminPort,
+    },
     pipeline: {
       ...(relay ? { relay } : {}),
       ...(worker ? { worker } : {}),

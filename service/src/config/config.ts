@@ -57,11 +57,34 @@ export const envSchema = z.object({
   MIGRATE_ON_START: bool.default(true),
 
   HTTP_BODY_LIMIT_BYTES: positiveInt.default(65536),
+  /** Largest gRPC request message accepted (RESOURCE_EXHAUSTED above it); mirrors the HTTP body limit. */
+  GRPC_MAX_RECEIVE_BYTES: positiveInt.default(65536),
+  /** Largest gRPC response message (a full ListOrders page stays far below it). */
+  GRPC_MAX_SEND_BYTES: positiveInt.default(4 * 1024 * 1024),
+  /** Server pings idle connections this often to find dead peers. */
+  GRPC_KEEPALIVE_TIME_MS: positiveInt.default(30000),
+  /** A ping unanswered for this long closes the connection. */
+  GRPC_KEEPALIVE_TIMEOUT_MS: positiveInt.default(10000),
+  /** Connections without calls for this long are closed (GOAWAY) so clients rebalance. */
+  GRPC_MAX_CONNECTION_IDLE_MS: positiveInt.default(300000),
+  /** Calls arriving with less time than this left before their deadline fail before any DB work. */
+  GRPC_MIN_DEADLINE_MS: nonNegativeInt.default(5),
   /** Signs pagination cursors; set the same value on every replica. */
   CURSOR_SECRET: z
     .string()
     .min(16, 'use at least 16 characters')
     .default('orderlab-dev-cursor-secret-change-me'),
+
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5000),
+
+  SHED_MAX_IN_FLIGHT: positiveInt.default(128),
+  SHED_MAX_EVENT_LOOP_DELAY_MS: positiveInt.default(100),
+  SHED_MAX_POOL_WAITING: nonNegativeInt.default(20),
+  SHED_MAX_OUTBOX_BACKLOG: positiveInt.default(50000),
+  SHED_RETRY_AFTER_SECONDS: positiveInt.default(1),
+  SHED_PROBE_INTERVAL_MS: positiveInt.default(500),
 
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10000),
   SHUTDOWN_DRAIN_DELAY_MS: nonNegativeInt.default(0),
@@ -112,8 +135,32 @@ export interface Config {
   readonly roles: readonly ('api' | 'relay' | 'worker')[];
   readonly service: { readonly name: string; readonly version: string };
   readonly log: { readonly level: string };
-  readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number };
-  readonly grpc: { readonly host: string; readonly port: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+  };
+  readonly overload: {
+    readonly maxInFlight: number;
+    readonly maxEventLoopDelayMs: number;
+    readonly maxPoolWaiting: number;
+    readonly maxOutboxBacklog: number;
+    readonly retryAfterSeconds: number;
+    readonly probeIntervalMs: number;
+  };
+  readonly grpc: {
+    readonly host: string;
+    readonly port: number;
+    readonly maxReceiveBytes: number;
+    readonly maxSendBytes: number;
+    readonly keepaliveTimeMs: number;
+    readonly keepaliveTimeoutMs: number;
+    readonly maxConnectionIdleMs: number;
+    readonly minDeadlineMs: number;
+  };
   readonly admin: { readonly host: string; readonly port: number };
   readonly database: {
     readonly url: string;
@@ -186,8 +233,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     roles: e.ROLES,
     service: { name: e.SERVICE_NAME, version: e.SERVICE_VERSION },
     log: { level: e.LOG_LEVEL },
-    http: { host: e.HOST, port: e.HTTP_PORT, bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES },
-    grpc: { host: e.HOST, port: e.GRPC_PORT },
+    http: {
+      host: e.HOST,
+      port: e.HTTP_PORT,
+      bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
+    overload: {
+      maxInFlight: e.SHED_MAX_IN_FLIGHT,
+      maxEventLoopDelayMs: e.SHED_MAX_EVENT_LOOP_DELAY_MS,
+      maxPoolWaiting: e.SHED_MAX_POOL_WAITING,
+      maxOutboxBacklog: e.SHED_MAX_OUTBOX_BACKLOG,
+      retryAfterSeconds: e.SHED_RETRY_AFTER_SECONDS,
+      probeIntervalMs: e.SHED_PROBE_INTERVAL_MS,
+    },
+    grpc: {
+      host: e.HOST,
+      port: e.GRPC_PORT,
+      maxReceiveBytes: e.GRPC_MAX_RECEIVE_BYTES,
+      maxSendBytes: e.GRPC_MAX_SEND_BYTES,
+      keepaliveTimeMs: e.GRPC_KEEPALIVE_TIME_MS,
+      keepaliveTimeoutMs: e.GRPC_KEEPALIVE_TIMEOUT_MS,
+      maxConnectionIdleMs: e.GRPC_MAX_CONNECTION_IDLE_MS,
+      minDeadlineMs: e.GRPC_MIN_DEADLINE_MS,
+    },
     admin: { host: e.HOST, port: e.ADMIN_PORT },
     database: {
       url: e.DATABASE_URL,

@@ -3,6 +3,13 @@ import type { Logger } from '../telemetry/logger';
 export interface Closable {
   readonly name: string;
   close(): Promise<void>;
+  /** What is still outstanding (e.g. requests in flight), logged if the deadline passes. */
+  describePending?(): string | undefined;
+  /**
+   * Optional hard stop (e.g. gRPC forceShutdown), called only when the shutdown deadline passes
+   * while this component is still closing or not yet closed.
+   */
+  forceClose?(): void;
 }
 
 /**
@@ -15,7 +22,8 @@ export class Lifecycle {
   private readonly components: Closable[] = [];
   private readonly stoppingListeners: (() => void)[] = [];
   private stopping: Promise<number> | undefined;
-  private pending: string | undefined;
+  private pending: Closable | string | undefined;
+  private readonly closed = new Set<Closable>();
 
   constructor(
     private readonly logger: Logger,
@@ -41,7 +49,10 @@ export class Lifecycle {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.on(signal, () => {
         if (this.stopping) {
-          this.logger.error('second signal: exiting now', { signal, pending: this.pending ?? 'none' });
+          this.logger.error('second signal: exiting now', {
+            signal,
+            pending: this.describePending() ?? 'none',
+          });
           this.exit(1);
           return;
         }
@@ -54,6 +65,13 @@ export class Lifecycle {
   shutdown(reason: string): Promise<number> {
     this.stopping ??= this.runShutdown(reason);
     return this.stopping;
+  }
+
+  private describePending(): string | undefined {
+    const p = this.pending;
+    if (p === undefined || typeof p === 'string') return p;
+    const detail = p.describePending?.();
+    return detail ? `${p.name}: ${detail}` : p.name;
   }
 
   private async runShutdown(reason: string): Promise<number> {
@@ -71,10 +89,11 @@ export class Lifecycle {
         await new Promise((r) => setTimeout(r, this.options.drainDelayMs));
       }
       for (const component of [...this.components].reverse()) {
-        this.pending = component.name;
+        this.pending = component;
         const t0 = Date.now();
         try {
           await component.close();
+          this.closed.add(component);
           this.logger.info('closed', { component: component.name, ms: Date.now() - t0 });
         } catch (err) {
           this.logger.error('close failed', { component: component.name, err });
@@ -88,11 +107,24 @@ export class Lifecycle {
     if (outcome === 'deadline') {
       this.logger.error('shutdown deadline passed', {
         timeoutMs: this.options.timeoutMs,
-        pending: this.pending,
+        pending: this.describePending(),
       });
+      this.forceCloseUnclosed();
       return 1;
     }
     this.logger.info('shutdown complete', { ms: Date.now() - started });
     return 0;
+  }
+
+  private forceCloseUnclosed(): void {
+    for (const component of [...this.components].reverse()) {
+      if (this.closed.has(component) || !component.forceClose) continue;
+      try {
+        component.forceClose();
+        this.logger.warn('forced close', { component: component.name });
+      } catch (err) {
+        this.logger.error('forced close failed', { component: component.name, err });
+      }
+    }
   }
 }

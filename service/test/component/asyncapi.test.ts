@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { DiagnosticSeverity, Parser } from '@asyncapi/parser';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { DLQ_HEADERS, ENVELOPE_SCHEMA } from '../../src/events/envelope';
 import { kafkaBrokers, uniqueTopic } from '../support/pipelineLab';
+
+let brokers: string[] = [];
+before(async () => {
+  brokers = await kafkaBrokers();
+});
 import { postJson, startTestService, validOrder } from '../support/serviceHarness';
 import { eventually, readTopic } from '../support/topicReader';
 
@@ -64,7 +69,7 @@ describe('AsyncAPI document (service/api/asyncapi.yaml)', () => {
     const topic = uniqueTopic('asyncapi');
     const svc = await startTestService({
       ROLES: 'api,relay',
-      KAFKA_BROKERS: kafkaBrokers().join(','),
+      KAFKA_BROKERS: brokers.join(','),
       ORDERS_TOPIC: topic,
       DLQ_TOPIC: `${topic}.dlq`,
       RELAY_POLL_MS: '100',
@@ -82,7 +87,7 @@ describe('AsyncAPI document (service/api/asyncapi.yaml)', () => {
       );
       return rows[0]!.n === 0 ? true : undefined;
     });
-    const messages = await readTopic(kafkaBrokers(), topic, (m) => m.length >= 3);
+    const messages = await readTopic(brokers, topic, (m) => m.length >= 3);
     assert.equal(messages.length, 3);
     const types = [];
     for (const m of messages) {

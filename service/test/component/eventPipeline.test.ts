@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { ROOT_CONTEXT, context, propagation, trace, TraceFlags } from '@opentelemetry/api';
 // Test-only: the SDK's context manager and W3C propagator (transitive deps of @opentelemetry/sdk-node).
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -20,6 +20,12 @@ import { PgOutboxStore } from '../../src/store/outboxStore';
 import { createPool } from '../../src/store/pool';
 import { createLogger } from '../../src/telemetry/logger';
 import { kafkaBrokers, killBroker, startBroker, uniqueTopic } from '../support/pipelineLab';
+
+/** The test lab's brokers, looked up once (starts the lab when run outside scripts/runTests). */
+let brokers: string[] = [];
+before(async () => {
+  brokers = await kafkaBrokers();
+});
 import { postJson, startTestService, type TestService, validOrder } from '../support/serviceHarness';
 import { eventually, readTopic } from '../support/topicReader';
 
@@ -28,7 +34,7 @@ const quietLogger = createLogger({ level: 'error', service: 'pipeline-test', rol
 function pipelineEnv(topic: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     ROLES: 'api,relay,worker',
-    KAFKA_BROKERS: kafkaBrokers().join(','),
+    KAFKA_BROKERS: brokers.join(','),
     ORDERS_TOPIC: topic,
     DLQ_TOPIC: `${topic}.dlq`,
     WORKER_GROUP_ID: `${topic}.fulfilment`,
@@ -109,7 +115,7 @@ async function waitAllConfirmed(svc: TestService, ids: readonly string[], timeou
 function rawProducer(): ReturnType<Kafka['producer']> {
   return new Kafka({
     clientId: 'test-producer',
-    brokers: kafkaBrokers(),
+    brokers: brokers,
     logLevel: logLevel.NOTHING,
   }).producer({
     allowAutoTopicCreation: false,
@@ -135,7 +141,7 @@ describe('event pipeline (real PostgreSQL and Kafka)', () => {
       [id],
     );
     assert.ok(row?.published_at, 'outbox row marked published');
-    const messages = await readTopic(kafkaBrokers(), topic, (m) => m.some((x) => x.key === id));
+    const messages = await readTopic(brokers, topic, (m) => m.some((x) => x.key === id));
     const message = messages.find((m) => m.key === id);
     assert.ok(message, 'event found on the topic under the order id key');
     const parsed = parseEnvelope(message.value);
@@ -188,7 +194,7 @@ describe('event pipeline (real PostgreSQL and Kafka)', () => {
       [order.id],
     );
     assert.equal(row?.headers['traceparent'], `00-${traceId}-${spanId}-01`);
-    const messages = await readTopic(kafkaBrokers(), topic, (m) => m.some((x) => x.key === order.id));
+    const messages = await readTopic(brokers, topic, (m) => m.some((x) => x.key === order.id));
     const message = messages.find((m) => m.key === order.id);
     assert.equal(message?.headers['traceparent'], `00-${traceId}-${spanId}-01`);
   });
@@ -295,7 +301,7 @@ describe('event pipeline (real PostgreSQL and Kafka)', () => {
     await eventually('good order confirmed', async () =>
       (await orderStatus(svc, id)).status === 'confirmed' ? true : undefined,
     );
-    const dlq = await readTopic(kafkaBrokers(), `${topic}.dlq`, (m) => m.length >= 3);
+    const dlq = await readTopic(brokers, `${topic}.dlq`, (m) => m.length >= 3);
     assert.equal(dlq.length, 3);
     assert.deepEqual(
       dlq.map((m) => m.headers[DLQ_HEADERS.reason]),
@@ -321,7 +327,7 @@ describe('event pipeline (real PostgreSQL and Kafka)', () => {
   it('publishes every event exactly once and in per-order order with three relays at once', async (t) => {
     const topic = uniqueTopic('relays');
     const db = await freshDatabase('relays');
-    const config = loadConfig({ DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers().join(',') });
+    const config = loadConfig({ DATABASE_URL: db.url, KAFKA_BROKERS: brokers.join(',') });
     const setupPool = createPool(config.database, 'relays-setup');
     await migrate(setupPool);
     const orders = 200;
@@ -382,13 +388,13 @@ describe('event pipeline (real PostgreSQL and Kafka)', () => {
       'relays report each row published once',
     );
     counts.forEach((c, i) => assert.ok(c > 0, `relay ${i} published some rows (${counts.join('/')})`));
-    const admin = new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({ brokers: brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const offsets = await admin.fetchTopicOffsets(topic);
     await admin.disconnect();
     const inTopic = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
     assert.equal(inTopic, total, 'the topic holds each event exactly once');
-    const messages = await readTopic(kafkaBrokers(), topic, (m) => m.length >= total, 30000);
+    const messages = await readTopic(brokers, topic, (m) => m.length >= total, 30000);
     const seqByOrder = new Map<string, number[]>();
     for (const m of messages.sort(
       (a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)),
@@ -434,7 +440,7 @@ describe('event pipeline (real PostgreSQL and Kafka)', () => {
       );
       await db.drop();
     });
-    const admin = new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({ brokers: brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     t.after(() => admin.disconnect());
     await eventually(
@@ -521,7 +527,7 @@ describe('event pipeline (real PostgreSQL and Kafka)', () => {
     );
     // An independent reader from the start of the topic sees every accepted order.
     const messages = await readTopic(
-      kafkaBrokers(),
+      brokers,
       topic,
       (m) => new Set(m.map((x) => x.key)).size >= ids.length,
       30000,

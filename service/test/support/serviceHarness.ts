@@ -1,12 +1,13 @@
 import { freshDatabase, type FreshDatabase } from '../../../lab/src/testing';
 import { loadConfig, type Config } from '../../src/config/config';
-import type { PipelineHooks } from '../../src/events/ports';
 import { startService, type RunningService } from '../../src/startService';
 import { createLogger } from '../../src/telemetry/logger';
 
 export interface TestService {
   readonly baseUrl: string;
   readonly adminUrl: string;
+  /** host:port of the gRPC server (order.v1.OrderService, health, reflection). */
+  readonly grpcAddress: string;
   readonly config: Config;
   readonly service: RunningService;
   readonly database: FreshDatabase;
@@ -15,31 +16,43 @@ export interface TestService {
   close(): Promise<void>;
 }
 
+/** Limits far above anything a functional test reaches. */
+export const NO_SHEDDING: Record<string, string> = {
+  SHED_MAX_IN_FLIGHT: '100000',
+  SHED_MAX_EVENT_LOOP_DELAY_MS: '60000',
+  SHED_MAX_POOL_WAITING: '100000',
+};
+
 /**
  * Starts the real service in this process on ephemeral ports against a fresh database of the
  * test lab's PostgreSQL. Each test file gets its own database, so files stay independent.
  */
 export async function startTestService(
   env: Record<string, string> = {},
-  options: { pipelineHooks?: PipelineHooks; database?: FreshDatabase } = {},
+  options: Omit<NonNullable<Parameters<typeof startService>[2]>, 'exit'> & {
+    /** Use this database instead of a fresh one; the caller drops it. */
+    database?: FreshDatabase;
+  } = {},
 ): Promise<TestService> {
-  const database = options.database ?? (await freshDatabase('svc'));
+  const { database: given, ...serviceOptions } = options;
+  const database = given ?? (await freshDatabase('svc'));
   const config = loadConfig({
     DATABASE_URL: database.url,
     HTTP_PORT: '0',
     ADMIN_PORT: '0',
     GRPC_PORT: '0',
     LOG_LEVEL: 'error',
+    // Tests of behaviour other than shedding must not be shed because the CI machine is busy;
+    // shedding tests pass their own limits.
+    ...NO_SHEDDING,
     ...env,
   });
   const logger = createLogger({ level: config.log.level, service: 'orderlab-test', roles: config.roles });
-  const service = await startService(config, logger, {
-    exit: () => undefined,
-    ...(options.pipelineHooks ? { pipelineHooks: options.pipelineHooks } : {}),
-  });
+  const service = await startService(config, logger, { ...serviceOptions, exit: () => undefined });
   return {
     baseUrl: `http://127.0.0.1:${service.ports.http}`,
     adminUrl: `http://127.0.0.1:${service.ports.admin}`,
+    grpcAddress: `127.0.0.1:${service.ports.grpc}`,
     config,
     service,
     database,
@@ -48,7 +61,7 @@ export async function startTestService(
     },
     async close() {
       await service.stop('test finished');
-      if (!options.database) await database.drop(); // a database handed in belongs to the caller
+      if (!given) await database.drop(); // a database handed in belongs to the caller
     },
   };
 }
