@@ -250,6 +250,8 @@ interface SteadyResult {
   seconds: number;
   accepted: number;
   rejectedRequests: number;
+  /** Not-accepted responses by HTTP status (503 = shed by the overload guard on a busy machine). */
+  rejectedByStatus: Record<number, number>;
   confirmed: number;
   delaySeconds: { p50: number; p95: number; p99: number; max: number };
   /** Outbox → published (relay) and published → processed (worker) percentiles. */
@@ -301,6 +303,7 @@ async function steadyPart(options: Options, dbUrl: string): Promise<SteadyResult
     });
     let accepted = 0;
     let rejected = 0;
+    const statuses: Record<number, number> = {};
     const inFlight = new Set<Promise<void>>();
     const total = options.rate * options.seconds;
     const start = Date.now();
@@ -318,7 +321,10 @@ async function steadyPart(options: Options, dbUrl: string): Promise<SteadyResult
         .then(async (res) => {
           await res.arrayBuffer();
           if (res.status === 201) accepted++;
-          else rejected++;
+          else {
+            rejected++;
+            statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+          }
         })
         .catch(() => void rejected++)
         .finally(() => inFlight.delete(p));
@@ -353,6 +359,7 @@ async function steadyPart(options: Options, dbUrl: string): Promise<SteadyResult
       seconds: elapsed,
       accepted,
       rejectedRequests: rejected,
+      rejectedByStatus: statuses,
       confirmed: delays.length,
       delaySeconds: {
         p50: percentile(sorted, 50),
@@ -407,7 +414,7 @@ async function main(): Promise<void> {
   if (steady) {
     lines.push(
       '',
-      `steady ${steady.offeredRate}/s for ${steady.seconds.toFixed(1)} s: accepted ${steady.accepted}, failed ${steady.rejectedRequests}, confirmed ${steady.confirmed}`,
+      `steady ${steady.offeredRate}/s for ${steady.seconds.toFixed(1)} s: accepted ${steady.accepted}, not accepted ${steady.rejectedRequests} ${JSON.stringify(steady.rejectedByStatus)}, confirmed ${steady.confirmed}`,
       `stages: outbox→Kafka p50/p99 ${fmtMs(steady.stagesSeconds?.relay_p50)}/${fmtMs(steady.stagesSeconds?.relay_p99)} ms, Kafka→confirmed p50/p99 ${fmtMs(steady.stagesSeconds?.worker_p50)}/${fmtMs(steady.stagesSeconds?.worker_p99)} ms`,
       `acceptance → confirmation: p50 ${(steady.delaySeconds.p50 * 1000).toFixed(0)} ms, p95 ${(steady.delaySeconds.p95 * 1000).toFixed(0)} ms, p99 ${(steady.delaySeconds.p99 * 1000).toFixed(0)} ms, max ${(steady.delaySeconds.max * 1000).toFixed(0)} ms`,
     );

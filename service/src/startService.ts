@@ -179,9 +179,10 @@ export async function startService(
           topic: config.events.ordersTopic,
           partitionsConcurrency: config.worker.partitionsConcurrency,
           sessionTimeoutMs: config.worker.sessionTimeoutMs,
-          onStateChange: (state) => {
+          onStateChange: (state, error) => {
             joined = state === 'joined';
-            if (state === 'crashed') logger.error('kafka consumer crashed');
+            // kafkajs restarts the consumer itself after retriable errors; readiness shows the gap.
+            if (state === 'crashed') logger.error('kafka consumer crashed', { err: error?.message });
           },
         }),
         deadLetters: kafka.newPublisher(),

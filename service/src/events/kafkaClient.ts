@@ -36,7 +36,7 @@ export interface ConsumerGroupOptions {
   readonly partitionsConcurrency: number;
   readonly sessionTimeoutMs: number;
   /** Called when the consumer's membership changes (joined a group, crashed, left). */
-  readonly onStateChange?: (state: 'joined' | 'crashed' | 'stopped') => void;
+  readonly onStateChange?: (state: 'joined' | 'crashed' | 'stopped', error?: Error) => void;
 }
 
 export function createKafkaClient(
@@ -160,7 +160,7 @@ class KafkaMessageSource implements MessageSource {
     if (this.closed) return;
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => onStateChange?.('joined'));
-    consumer.on(consumer.events.CRASH, () => onStateChange?.('crashed'));
+    consumer.on(consumer.events.CRASH, (event) => onStateChange?.('crashed', event.payload.error));
     consumer.on(consumer.events.STOP, () => onStateChange?.('stopped'));
     try {
       await consumer.connect();
