@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
 import { loadConfig } from '../../service/src/config/config';
 import { type OutboxEventRow, toEnvelope, toKafkaHeaders } from '../../service/src/events/envelope';
 import { createKafkaClient } from '../../service/src/events/kafkaClient';
@@ -26,6 +26,8 @@ at a constant rate and reports the acceptance → confirmation delay. Not a time
       --rows N              outbox rows to drain                                     (default 50000)
       --batch-size N        relay batch size = raw producer batch size               (default 500)
       --relay-loops N       claim loops in the relay (RELAY_CONCURRENCY)             (default 2)
+      --rounds N            drain rounds, raw and relay alternating who goes first;
+                            the table shows medians                                  (default 3)
       --rate R              part 2: orders per second offered                        (default 200)
       --seconds S           part 2: seconds of steady load (bounded to 120)          (default 30)
       --skip-steady         run part 1 only
@@ -40,6 +42,7 @@ interface Options {
   rows: number;
   batchSize: number;
   relayLoops: number;
+  rounds: number;
   rate: number;
   seconds: number;
   skipSteady: boolean;
@@ -54,6 +57,7 @@ function parseOptions(): Options | undefined {
       rows: { type: 'string', default: '50000' },
       'batch-size': { type: 'string', default: '500' },
       'relay-loops': { type: 'string', default: '2' },
+      rounds: { type: 'string', default: '3' },
       rate: { type: 'string', default: '200' },
       seconds: { type: 'string', default: '30' },
       'skip-steady': { type: 'boolean', default: false },
@@ -77,6 +81,7 @@ function parseOptions(): Options | undefined {
     rows: int('rows', values.rows, 1, 1_000_000),
     batchSize: int('batch-size', values['batch-size'], 1, 10000),
     relayLoops: int('relay-loops', values['relay-loops'], 1, 16),
+    rounds: int('rounds', values.rounds, 1, 9),
     rate: int('rate', values.rate, 1, 5000),
     seconds: int('seconds', values.seconds, 1, 120),
     skipSteady: values['skip-steady'],
@@ -126,7 +131,14 @@ interface DrainResult {
   eventsPerSecond: number;
 }
 
-async function drainPart(options: Options, dbUrl: string): Promise<{ raw: DrainResult; relay: DrainResult }> {
+interface DrainPart {
+  /** Medians over the rounds. */
+  raw: DrainResult;
+  relay: DrainResult;
+  rounds: { raw: DrainResult; relay: DrainResult; ratio: number }[];
+}
+
+async function drainPart(options: Options, dbUrl: string): Promise<DrainPart> {
   const config = loadConfig({
     DATABASE_URL: dbUrl,
     KAFKA_BROKERS: options.brokers.join(','),
@@ -137,111 +149,143 @@ async function drainPart(options: Options, dbUrl: string): Promise<{ raw: DrainR
   const pool = createPool(config.database, 'bench-relay');
   try {
     await migrate(pool);
-    progress(`filling the outbox with ${options.rows} rows`);
-    await pool.query(FILL_SQL, [options.rows]);
-    await pool.query('VACUUM ANALYZE outbox');
     const kafka = createKafkaClient(config.kafka, logger);
-    const stamp = Date.now().toString(36);
-    const rawTopic = `bench.raw.${stamp}`;
-    const relayTopic = `bench.relay.${stamp}`;
-    await kafka.ensureTopics([
-      { topic: rawTopic, partitions: 6 },
-      { topic: relayTopic, partitions: 6 },
-    ]);
+    const rounds: DrainPart['rounds'] = [];
+    for (let round = 1; round <= options.rounds; round++) {
+      progress(`round ${round}/${options.rounds}: filling the outbox with ${options.rows} rows`);
+      await pool.query('TRUNCATE outbox');
+      await pool.query(FILL_SQL, [options.rows]);
+      await pool.query('VACUUM ANALYZE outbox');
+      const stamp = `${Date.now().toString(36)}.${round}`;
+      const rawTopic = `bench.raw.${stamp}`;
+      const relayTopic = `bench.relay.${stamp}`;
+      await kafka.ensureTopics([
+        { topic: rawTopic, partitions: 6 },
+        { topic: relayTopic, partitions: 6 },
+      ]);
+      // Alternate which goes first, so warm-up and background noise do not favour one side.
+      const relayFirst = round % 2 === 0;
+      let relay: DrainResult | undefined;
+      if (relayFirst) relay = await measureRelay(options, pool, kafka, dbUrl, relayTopic);
+      const raw = await measureRaw(options, pool, rawTopic);
+      if (!relayFirst) relay = await measureRelay(options, pool, kafka, dbUrl, relayTopic);
+      const ratio = relay!.eventsPerSecond / raw.eventsPerSecond;
+      progress(
+        `round ${round}: raw ${raw.eventsPerSecond.toFixed(0)} ev/s, relay ${relay!.eventsPerSecond.toFixed(0)} ev/s, ratio ${ratio.toFixed(2)}`,
+      );
+      rounds.push({ raw, relay: relay!, ratio });
+    }
+    const median = (values: number[]): number => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return sorted[Math.floor(sorted.length / 2)]!;
+    };
+    const summarise = (pick: (r: DrainPart['rounds'][number]) => DrainResult): DrainResult => {
+      const eventsPerSecond = median(rounds.map((r) => pick(r).eventsPerSecond));
+      return { events: options.rows, seconds: options.rows / eventsPerSecond, eventsPerSecond };
+    };
+    return { raw: summarise((r) => r.raw), relay: summarise((r) => r.relay), rounds };
+  } finally {
+    await pool.end();
+  }
+}
 
-    // Raw: the same messages, built the same way, sent batch after batch by one idempotent producer.
-    const rows = (
-      await pool.query<{
-        event_id: string;
-        aggregate_id: string;
-        event_type: string;
-        payload: unknown;
-        headers: Record<string, unknown>;
-        created_at: Date;
-      }>('SELECT event_id, aggregate_id, event_type, payload, headers, created_at FROM outbox ORDER BY id')
-    ).rows.map((r): OutboxEventRow => ({
-      eventId: r.event_id,
-      aggregateId: r.aggregate_id,
-      eventType: r.event_type,
-      payload: r.payload,
-      headers: r.headers,
-      createdAt: r.created_at,
-    }));
-    const producer = new Kafka({
-      clientId: 'bench-raw',
-      brokers: options.brokers,
-      logLevel: logLevel.NOTHING,
-    }).producer({
-      idempotent: true,
-      maxInFlightRequests: 5,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await producer.connect();
-    progress(`raw producer: sending ${rows.length} messages in batches of ${options.batchSize}`);
-    const rawStart = process.hrtime.bigint();
+/** The same messages the relay would build, sent batch after batch by one idempotent producer. */
+async function measureRaw(options: Options, pool: Pool, topic: string): Promise<DrainResult> {
+  const rows = (
+    await pool.query<{
+      event_id: string;
+      aggregate_id: string;
+      event_type: string;
+      payload: unknown;
+      headers: Record<string, unknown>;
+      created_at: Date;
+    }>('SELECT event_id, aggregate_id, event_type, payload, headers, created_at FROM outbox ORDER BY id')
+  ).rows.map((r): OutboxEventRow => ({
+    eventId: r.event_id,
+    aggregateId: r.aggregate_id,
+    eventType: r.event_type,
+    payload: r.payload,
+    headers: r.headers,
+    createdAt: r.created_at,
+  }));
+  const producer = new Kafka({
+    clientId: 'bench-raw',
+    brokers: options.brokers,
+    logLevel: logLevel.NOTHING,
+  }).producer({
+    idempotent: true,
+    maxInFlightRequests: 5,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  try {
+    const started = process.hrtime.bigint();
     for (let i = 0; i < rows.length; i += options.batchSize) {
       const messages = rows.slice(i, i + options.batchSize).map((row) => ({
         key: row.aggregateId,
         value: JSON.stringify(toEnvelope(row, '/orderlab/orders')),
         headers: toKafkaHeaders(row.headers),
       }));
-      await producer.send({ topic: rawTopic, acks: -1, messages });
+      await producer.send({ topic, acks: -1, messages });
     }
-    const rawSeconds = Number(process.hrtime.bigint() - rawStart) / 1e9;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return { events: rows.length, seconds, eventsPerSecond: rows.length / seconds };
+  } finally {
     await producer.disconnect();
-    const raw = { events: rows.length, seconds: rawSeconds, eventsPerSecond: rows.length / rawSeconds };
-    progress(`raw producer: ${raw.eventsPerSecond.toFixed(0)} events/s`);
+  }
+}
 
-    // Relay: the real OutboxRelay + PgOutboxStore, from first claim to the last row marked published.
-    let published = 0;
-    let resolveDone: () => void = () => undefined;
-    const done = new Promise<void>((r) => (resolveDone = r));
-    const relay = new OutboxRelay({
-      store: new PgOutboxStore(pool, { databaseUrl: dbUrl }),
-      newPublisher: () => kafka.newPublisher(),
-      topic: relayTopic,
-      source: '/orderlab/orders',
-      batchSize: options.batchSize,
-      concurrency: options.relayLoops,
-      pollMs: 100,
-      minBackoffMs: 100,
-      maxBackoffMs: 2000,
-      logger,
-      hooks: {
-        onPublished: (n) => {
-          published += n;
-          if (published >= rows.length) resolveDone();
-        },
+/** The real OutboxRelay + PgOutboxStore, from the first claim to the last row committed as published. */
+async function measureRelay(
+  options: Options,
+  pool: Pool,
+  kafka: ReturnType<typeof createKafkaClient>,
+  dbUrl: string,
+  topic: string,
+): Promise<DrainResult> {
+  await pool.query('UPDATE outbox SET published_at = NULL, attempts = 0 WHERE published_at IS NOT NULL');
+  const total = options.rows;
+  let published = 0;
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const relay = new OutboxRelay({
+    store: new PgOutboxStore(pool, { databaseUrl: dbUrl }),
+    newPublisher: () => kafka.newPublisher(),
+    topic,
+    source: '/orderlab/orders',
+    batchSize: options.batchSize,
+    concurrency: options.relayLoops,
+    pollMs: 100,
+    minBackoffMs: 100,
+    maxBackoffMs: 2000,
+    logger,
+    hooks: {
+      onPublished: (n) => {
+        published += n;
+        if (published >= total) resolveDone();
       },
-    });
-    progress(`relay: draining ${rows.length} rows (batch ${options.batchSize}, loops ${options.relayLoops})`);
-    const relayStart = process.hrtime.bigint();
-    relay.start();
-    const ticker = setInterval(() => progress(`relay: ${published}/${rows.length}`), 2000);
-    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 300_000).unref());
-    const outcome = await Promise.race([done.then(() => 'done' as const), timeout]);
-    // Published = acknowledged by Kafka; the hook fires before the commit, so wait for the last commit.
-    while (
-      (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL'))
-        .rows[0]!.n > 0
-    ) {
-      if (outcome === 'timeout') break;
+    },
+  });
+  const started = process.hrtime.bigint();
+  relay.start();
+  const ticker = setInterval(() => progress(`relay: ${published}/${total}`), 2000);
+  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 300_000).unref());
+  const outcome = await Promise.race([done.then(() => 'done' as const), timeout]);
+  try {
+    // The hook fires when Kafka acknowledged a batch, just before its commit: wait for the last commit.
+    while (outcome === 'done') {
+      const left = await pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
+      );
+      if (left.rows[0]!.n === 0) break;
       await new Promise((r) => setTimeout(r, 5));
     }
-    const relaySeconds = Number(process.hrtime.bigint() - relayStart) / 1e9;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (outcome === 'timeout') throw new Error(`relay did not drain within 300 s (${published}/${total})`);
+    return { events: total, seconds, eventsPerSecond: total / seconds };
+  } finally {
     clearInterval(ticker);
     await relay.close();
-    if (outcome === 'timeout')
-      throw new Error(`relay did not drain within 300 s (${published}/${rows.length})`);
-    const relayResult = {
-      events: rows.length,
-      seconds: relaySeconds,
-      eventsPerSecond: rows.length / relaySeconds,
-    };
-    progress(`relay: ${relayResult.eventsPerSecond.toFixed(0)} events/s`);
-    return { raw, relay: relayResult };
-  } finally {
-    await pool.end();
   }
 }
 
@@ -390,7 +434,8 @@ async function main(): Promise<void> {
   const steady = opts.skipSteady
     ? undefined
     : await withDatabase(opts.pgAdminUrl, (url) => steadyPart(opts, url));
-  const ratio = drain.relay.eventsPerSecond / drain.raw.eventsPerSecond;
+  const ratios = drain.rounds.map((r) => r.ratio).sort((a, b) => a - b);
+  const ratio = ratios[Math.floor(ratios.length / 2)]!;
   const targets = {
     relayAtLeast5000PerSecond: drain.relay.eventsPerSecond >= 5000,
     relayAtLeast60PercentOfRaw: ratio >= 0.6,
@@ -409,7 +454,7 @@ async function main(): Promise<void> {
       ([name, r]) =>
         `${pad(name, 22)}${pad(String(r.events), 10)}${pad(r.seconds.toFixed(2), 10)}${r.eventsPerSecond.toFixed(0)}`,
     ),
-    `relay / raw = ${ratio.toFixed(2)}`,
+    `relay / raw = ${ratio.toFixed(2)} (median of ${drain.rounds.length} rounds; per round ${drain.rounds.map((r) => r.ratio.toFixed(2)).join(', ')})`,
   ];
   if (steady) {
     lines.push(
