@@ -2,19 +2,24 @@ import http from 'node:http';
 import type { Pool } from 'pg';
 import type { Config } from './config/config';
 import { createAdminServer } from './http/adminServer';
-import { createHttpApp } from './http/app';
+import { createHttpApp, routeTemplateFor } from './http/app';
 import { closeServer, listen } from './http/listen';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { Readiness } from './lifecycle/readiness';
 import { OrderUseCases } from './orders/useCases';
 import { migrate } from './store/migrate';
+import { readOutboxBacklog } from './store/outboxBacklog';
 import { PgOrderRepository } from './store/orderRepository';
 import { createPool } from './store/pool';
+import { observeHttpRequests } from './telemetry/httpTelemetry';
 import type { Logger } from './telemetry/logger';
+import { ServiceMetrics } from './telemetry/metrics';
+import { activeTracing } from './telemetry/tracing';
 
 export interface RunningService {
   readonly lifecycle: Lifecycle;
   readonly pool: Pool;
+  readonly metrics: ServiceMetrics;
   /** Bound ports (useful when the config asked for port 0). */
   readonly ports: { readonly http?: number; readonly admin: number };
   /** Runs the full shutdown sequence; resolves to the exit code. */
@@ -34,10 +39,20 @@ export async function startService(
   const readiness = new Readiness();
   lifecycle.onStopping(() => readiness.markStopping());
 
+  // Registered first so it closes last: spans of the whole shutdown still get exported.
+  const tracing = activeTracing();
+  if (tracing) lifecycle.add({ name: 'telemetry', close: () => tracing.shutdown() });
+  const metrics = new ServiceMetrics({ eventLoopResolutionMs: config.metrics.eventLoopResolutionMs });
+
   const pool = createPool(config.database, `${config.service.name}-${config.roles.join('+')}`);
   pool.on('error', (err) => logger.warn('idle database connection lost', { err }));
   lifecycle.add({ name: 'database pool', close: () => pool.end() });
   readiness.add({ name: 'database', check: () => pingDatabase(pool, config.database.connectTimeoutMs) });
+  metrics.observePool(pool, config.database.poolMax);
+  metrics.observeOutboxBacklog(() => readOutboxBacklog(pool), {
+    refreshMs: config.metrics.outboxRefreshMs,
+    timeoutMs: config.metrics.outboxQueryTimeoutMs,
+  });
 
   if (config.database.migrateOnStart) {
     const report = await migrate(pool);
@@ -49,13 +64,18 @@ export async function startService(
     cursorSecret: config.orders.cursorSecret,
   });
 
-  const admin = createAdminServer({ readiness });
+  const admin = createAdminServer({ readiness, metrics: (accept) => metrics.render(accept) });
   const adminPort = await listen(admin, config.admin.host, config.admin.port);
   lifecycle.add({ name: 'admin server', close: () => closeServer(admin) });
 
   let httpPort: number | undefined;
   if (config.roles.includes('api')) {
-    const app = createHttpApp({ orders, logger, bodyLimitBytes: config.http.bodyLimitBytes });
+    const app = createHttpApp({
+      orders,
+      logger,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      beforeRoutes: [observeHttpRequests({ metrics, logger, routeTemplateFor })],
+    });
     const server = http.createServer(app);
     httpPort = await listen(server, config.http.host, config.http.port);
     lifecycle.add({ name: 'http server', close: () => closeServer(server) });
@@ -65,6 +85,7 @@ export async function startService(
   return {
     lifecycle,
     pool,
+    metrics,
     ports: { ...(httpPort !== undefined ? { http: httpPort } : {}), admin: adminPort },
     stop: (reason = 'stop requested') => lifecycle.shutdown(reason),
   };
