@@ -152,6 +152,15 @@ export class ServiceMetrics {
       register: this.registry,
       eventLoopMonitoringPrecision: options.eventLoopResolutionMs,
     });
+    // Gauges named *_total fail the exposition lint (promtool check metrics); the same counts are
+    // kept per type in nodejs_active_handles / nodejs_active_requests / nodejs_active_resources.
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]) {
+      this.registry.removeSingleMetric(name);
+    }
     for (const reason of SHED_REASONS) this.shedRequests.labels(reason).inc(0);
     for (const reason of DEAD_LETTER_REASONS) this.deadLetters.labels(reason).inc(0);
     for (const outcome of PROCESSING_OUTCOMES) this.eventsProcessed.labels(outcome).inc(0);
@@ -348,18 +357,21 @@ function oneOf<T extends string>(allowed: readonly T[], value: string): T {
 /** Serves the last successful probe result; refreshes it in the background at most every refreshMs. */
 export class CachedProbe<T> {
   private value: T | undefined;
-  private updatedAt = 0;
+  private updatedAt: number | undefined;
   private inFlight: Promise<void> | undefined;
-  private readonly createdAt = Date.now();
 
   constructor(
     private readonly probe: () => Promise<T>,
     private readonly options: { refreshMs: number; timeoutMs: number },
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.createdAt = now();
+  }
+
+  private readonly createdAt: number;
 
   async read(): Promise<T | undefined> {
-    if (this.now() - this.updatedAt >= this.options.refreshMs) {
+    if (this.updatedAt === undefined || this.now() - this.updatedAt >= this.options.refreshMs) {
       this.inFlight ??= this.refresh().finally(() => (this.inFlight = undefined));
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -374,7 +386,7 @@ export class CachedProbe<T> {
   }
 
   stalenessSeconds(): number {
-    return (this.now() - (this.updatedAt || this.createdAt)) / 1000;
+    return (this.now() - (this.updatedAt ?? this.createdAt)) / 1000;
   }
 
   private async refresh(): Promise<void> {

@@ -61,8 +61,10 @@ export function startTracing(
       'orderlab.roles': settings.roles.join(','),
     }),
     spanProcessors: options.spanProcessors ?? [new BatchSpanProcessor(new OTLPTraceExporter())],
-    // Logs stay on stdout (shipped by the collector/Alloy); no OTLP log pipeline.
+    // Logs stay on stdout (shipped by the collector/Alloy) and metrics come from prom-client:
+    // no OTLP log or metric pipelines (the SDK would otherwise start them from OTEL_* defaults).
     logRecordProcessors: [],
+    metricReaders: [],
     instrumentations: orderlabInstrumentations(),
   });
   sdk.start();

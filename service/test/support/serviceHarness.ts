@@ -1,3 +1,5 @@
+import type { Writable } from 'node:stream';
+import winston from 'winston';
 import { freshDatabase, type FreshDatabase } from '../../../lab/src/testing';
 import { loadConfig, type Config } from '../../src/config/config';
 import { startService, type RunningService } from '../../src/startService';
@@ -18,7 +20,10 @@ export interface TestService {
  * Starts the real service in this process on ephemeral ports against a fresh database of the
  * test lab's PostgreSQL. Each test file gets its own database, so files stay independent.
  */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: { logStream?: Writable } = {},
+): Promise<TestService> {
   const database = await freshDatabase('svc');
   const config = loadConfig({
     DATABASE_URL: database.url,
@@ -29,6 +34,11 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     ...env,
   });
   const logger = createLogger({ level: config.log.level, service: 'orderlab-test', roles: config.roles });
+  // Tests that assert on log lines read them from a stream instead of stdout.
+  if (options.logStream) {
+    logger.clear();
+    logger.add(new winston.transports.Stream({ stream: options.logStream }));
+  }
   const service = await startService(config, logger, { exit: () => undefined });
   return {
     baseUrl: `http://127.0.0.1:${service.ports.http}`,

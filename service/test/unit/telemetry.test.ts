@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { measureConsumerLag, type OffsetsAdmin } from '../../src/telemetry/consumerLag';
+import { REDACTED, redactCardNumbers, redactValue, serializeError } from '../../src/telemetry/logger';
+import { acceptsOpenMetrics, CachedProbe, ServiceMetrics } from '../../src/telemetry/metrics';
+import { loadTracingSettings } from '../../src/config/config';
+
+describe('log redaction', () => {
+  it('hides sensitive fields at any depth and keeps the rest', () => {
+    const out = redactValue(
+      '',
+      {
+        headers: { Authorization: 'Bearer abc', cookie: 'sid=1', 'content-type': 'application/json' },
+        user: { password: 'hunter2', name: 'Ada' },
+        cursorSecret: 'x'.repeat(20),
+        refreshToken: 't',
+        api_key: 'k',
+        count: 3,
+        absent: undefined,
+      },
+      0,
+    ) as Record<string, Record<string, unknown>>;
+    assert.equal(out['headers']!['Authorization'], REDACTED);
+    assert.equal(out['headers']!['cookie'], REDACTED);
+    assert.equal(out['headers']!['content-type'], 'application/json');
+    assert.equal(out['user']!['password'], REDACTED);
+    assert.equal(out['user']!['name'], 'Ada');
+    assert.equal(out['cursorSecret'], REDACTED);
+    assert.equal(out['refreshToken'], REDACTED);
+    assert.equal(out['api_key'], REDACTED);
+    assert.equal(out['count'], 3);
+  });
+
+  it('replaces card numbers that pass the Luhn check, not other long numbers', () => {
+    assert.equal(redactCardNumbers('card 4111 1111 1111 1111 declined'), `card ${REDACTED} declined`);
+    assert.equal(redactCardNumbers('pan=5500-0000-0000-0004'), `pan=${REDACTED}`);
+    assert.equal(redactCardNumbers('order 1234567890123 total'), 'order 1234567890123 total');
+    assert.equal(redactCardNumbers('2026-11-24T00:00:00.000Z'), '2026-11-24T00:00:00.000Z');
+  });
+
+  it('serialises errors with stack, code and the cause chain', () => {
+    const cause = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const err = new Error('database unavailable', { cause });
+    const out = serializeError(err);
+    assert.equal(out['message'], 'database unavailable');
+    assert.match(String(out['stack']), /database unavailable\n\s+at /);
+    const outCause = out['cause'] as Record<string, unknown>;
+    assert.equal(outCause['code'], 'ECONNREFUSED');
+    assert.equal(outCause['message'], 'connect ECONNREFUSED');
+  });
+});
+
+describe('metrics exposition', () => {
+  it('negotiates OpenMetrics only when the scraper accepts it', () => {
+    assert.equal(acceptsOpenMetrics(undefined), false);
+    assert.equal(acceptsOpenMetrics('text/plain;version=0.0.4'), false);
+    assert.equal(
+      acceptsOpenMetrics(
+        'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+      ),
+      true,
+    );
+    assert.equal(acceptsOpenMetrics('application/openmetrics-text;q=0'), false);
+  });
+
+  it('keeps counter names with _total in the text format after an OpenMetrics scrape', async () => {
+    const metrics = new ServiceMetrics({ eventLoopResolutionMs: 20 });
+    metrics.onShed('concurrency');
+    metrics.onShed('made-up-reason');
+    const [om, text] = await Promise.all([
+      metrics.render('application/openmetrics-text'),
+      metrics.render(undefined),
+    ]);
+    assert.match(om.contentType, /^application\/openmetrics-text/);
+    assert.match(om.body, /# EOF\n$/);
+    assert.match(text.contentType, /^text\/plain; version=0\.0\.4/);
+    assert.match(text.body, /^# TYPE orderlab_shed_requests_total counter$/m);
+    assert.match(text.body, /^orderlab_shed_requests_total\{reason="concurrency"\} 1$/m);
+    assert.match(text.body, /^orderlab_shed_requests_total\{reason="other"\} 1$/m);
+    assert.doesNotMatch(text.body, /nodejs_active_handles_total/);
+  });
+
+  it('maps numeric gRPC codes to their names', async () => {
+    const metrics = new ServiceMetrics({ eventLoopResolutionMs: 20 });
+    metrics.onCallFinished({ method: '/order.v1.OrderService/GetOrder', code: 5, durationSeconds: 0.01 });
+    metrics.onCallFinished({ method: '/order.v1.OrderService/GetOrder', code: 'OK', durationSeconds: 0.01 });
+    const { body } = await metrics.render(undefined);
+    assert.match(
+      body,
+      /grpc_server_request_duration_seconds_count\{method="\/order\.v1\.OrderService\/GetOrder",code="NOT_FOUND"\} 1/,
+    );
+    assert.match(
+      body,
+      /grpc_server_request_duration_seconds_bucket\{le="0\.25",method="\/order\.v1\.OrderService\/GetOrder",code="OK"\} 1/,
+    );
+  });
+
+  it('observes confirmation delay from the acceptance time with 5 s as a bucket boundary', async () => {
+    const metrics = new ServiceMetrics({ eventLoopResolutionMs: 20 });
+    const decidedAt = new Date('2026-01-01T00:00:10Z');
+    metrics.onConfirmed({ acceptedAt: new Date('2026-01-01T00:00:06Z'), decidedAt, outcome: 'confirmed' });
+    metrics.onConfirmed({ acceptedAt: new Date('2026-01-01T00:00:04Z'), decidedAt, outcome: 'confirmed' });
+    const { body } = await metrics.render(undefined);
+    assert.match(body, /orderlab_order_confirmation_delay_seconds_bucket\{le="5",outcome="confirmed"\} 1/);
+    assert.match(body, /orderlab_order_confirmation_delay_seconds_bucket\{le="10",outcome="confirmed"\} 2/);
+  });
+});
+
+describe('cached probe for scrape-time queries', () => {
+  it('serves the cached value inside the refresh interval', async () => {
+    let calls = 0;
+    let now = 0;
+    const probe = new CachedProbe(
+      async () => ++calls,
+      { refreshMs: 1000, timeoutMs: 50 },
+      () => now,
+    );
+    assert.equal(await probe.read(), 1);
+    now = 500;
+    assert.equal(await probe.read(), 1);
+    now = 1500;
+    assert.equal(await probe.read(), 2);
+    assert.equal(calls, 2);
+  });
+
+  it('gives up on a hanging probe after the timeout, keeps the last value and reports staleness', async () => {
+    let now = 0;
+    let hang = false;
+    const probe = new CachedProbe(
+      () => (hang ? new Promise<number>(() => undefined) : Promise.resolve(7)),
+      { refreshMs: 1000, timeoutMs: 30 },
+      () => now,
+    );
+    assert.equal(await probe.read(), 7);
+    hang = true;
+    now = 5000;
+    const t0 = Date.now();
+    assert.equal(await probe.read(), 7);
+    assert.ok(Date.now() - t0 < 500);
+    assert.equal(probe.stalenessSeconds(), 5);
+  });
+
+  it('keeps the last value when the probe fails', async () => {
+    let now = 0;
+    let fail = false;
+    const probe = new CachedProbe(
+      () => (fail ? Promise.reject(new Error('db down')) : Promise.resolve(3)),
+      { refreshMs: 10, timeoutMs: 30 },
+      () => now,
+    );
+    assert.equal(await probe.read(), 3);
+    fail = true;
+    now = 100;
+    assert.equal(await probe.read(), 3);
+    assert.equal(probe.stalenessSeconds(), 0.1);
+  });
+});
+
+describe('consumer lag', () => {
+  it('is end offset minus committed offset per partition; never-committed partitions count from 0', async () => {
+    const admin: OffsetsAdmin = {
+      fetchTopicOffsets: async () => [
+        { partition: 0, high: '100' },
+        { partition: 1, high: '50' },
+        { partition: 2, high: '10' },
+      ],
+      fetchOffsets: async () => [
+        {
+          topic: 'orders.v1',
+          partitions: [
+            { partition: 0, offset: '90' },
+            { partition: 1, offset: '-1' },
+            { partition: 2, offset: '10' },
+          ],
+        },
+      ],
+    };
+    assert.deepEqual(await measureConsumerLag(admin, 'g', 'orders.v1'), [
+      { partition: 0, lag: 10 },
+      { partition: 1, lag: 50 },
+      { partition: 2, lag: 0 },
+    ]);
+  });
+});
+
+describe('tracing settings', () => {
+  it('name the service per role, and TELEMETRY_ENABLED=false turns tracing off', () => {
+    assert.deepEqual(loadTracingSettings({ ROLES: 'relay,worker' }), {
+      enabled: true,
+      serviceName: 'orderlab-relay-worker',
+      serviceVersion: '0.1.0',
+      roles: ['relay', 'worker'],
+    });
+    assert.equal(loadTracingSettings({ OTEL_SERVICE_NAME: 'custom' }).serviceName, 'custom');
+    assert.equal(loadTracingSettings({ TELEMETRY_ENABLED: 'false' }).enabled, false);
+    assert.equal(loadTracingSettings({ TELEMETRY_ENABLED: 'maybe' }).enabled, false);
+  });
+});
