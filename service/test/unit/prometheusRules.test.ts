@@ -13,7 +13,7 @@ import {
   ruleFiles,
   ruleTestsDir,
   substituteGrafanaVariables,
-} from '../support/promql';
+} from '../../../scripts/telemetryQueries';
 
 const promtool = process.env['PROMTOOL'] ?? 'promtool';
 const work = mkdtempSync(path.join(tmpdir(), 'orderlab-rules-'));
