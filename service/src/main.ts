@@ -18,6 +18,12 @@ async function main(): Promise<void> {
   try {
     const service = await startService(config, logger);
     service.lifecycle.installSignalHandlers();
+    // Logged only once signals are handled: supervisors and tests may signal right after this line.
+    logger.info('service started', {
+      roles: config.roles,
+      httpPort: service.ports.http,
+      adminPort: service.ports.admin,
+    });
   } catch (err) {
     logger.error('start-up failed', { err });
     process.exitCode = 1;

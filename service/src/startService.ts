@@ -3,10 +3,13 @@ import type { Pool } from 'pg';
 import type { Config } from './config/config';
 import { createAdminServer } from './http/adminServer';
 import { createHttpApp, routeTemplateFor } from './http/app';
+import { InFlightRequests } from './http/inFlightRequests';
 import { closeServer, listen } from './http/listen';
+import { closeConnectionsWhenStopping, shedIfOverloaded } from './http/overloadMiddleware';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { Readiness } from './lifecycle/readiness';
 import { OrderUseCases } from './orders/useCases';
+import { OverloadGuard } from './overload/overloadGuard';
 import { migrate } from './store/migrate';
 import { readOutboxBacklog } from './store/outboxBacklog';
 import { PgOrderRepository } from './store/orderRepository';
@@ -20,6 +23,7 @@ export interface RunningService {
   readonly lifecycle: Lifecycle;
   readonly pool: Pool;
   readonly metrics: ServiceMetrics;
+  readonly overload: OverloadGuard;
   /** Bound ports (useful when the config asked for port 0). */
   readonly ports: { readonly http?: number; readonly admin: number };
   /** Runs the full shutdown sequence; resolves to the exit code. */
@@ -59,6 +63,23 @@ export async function startService(
     logger.info('database migrated', { applied: report.applied, version: report.current });
   }
 
+  const probePool = createPool({ ...config.database, poolMax: 1 }, `${config.service.name}-probe`);
+  probePool.on('error', () => undefined);
+  lifecycle.add({ name: 'probe pool', close: () => probePool.end() });
+  const overload = new OverloadGuard({
+    limits: config.overload,
+    pool,
+    probePool,
+    probeIntervalMs: config.overload.probeIntervalMs,
+    onShed: (reason) => metrics.onShed(reason),
+    onDatabaseAvailability: (available) =>
+      available
+        ? logger.info('database reachable again')
+        : logger.error('database unreachable: shedding requests'),
+  });
+  overload.start();
+  lifecycle.add({ name: 'overload guard', close: async () => overload.stop() });
+
   const orders = new OrderUseCases({
     repository: new PgOrderRepository(pool),
     cursorSecret: config.orders.cursorSecret,
@@ -70,22 +91,40 @@ export async function startService(
 
   let httpPort: number | undefined;
   if (config.roles.includes('api')) {
+    const inFlight = new InFlightRequests();
     const app = createHttpApp({
       orders,
       logger,
       bodyLimitBytes: config.http.bodyLimitBytes,
-      beforeRoutes: [observeHttpRequests({ metrics, logger, routeTemplateFor })],
+      beforeRoutes: [
+        // First, so shed and refused requests are measured and logged like any other.
+        observeHttpRequests({ metrics, logger, routeTemplateFor }),
+        inFlight.middleware,
+        closeConnectionsWhenStopping(() => lifecycle.isStopping),
+        shedIfOverloaded(overload),
+      ],
     });
-    const server = http.createServer(app);
+    const server = http.createServer(
+      {
+        headersTimeout: config.http.headersTimeoutMs,
+        requestTimeout: config.http.requestTimeoutMs,
+        keepAliveTimeout: config.http.keepAliveTimeoutMs,
+      },
+      app,
+    );
     httpPort = await listen(server, config.http.host, config.http.port);
-    lifecycle.add({ name: 'http server', close: () => closeServer(server) });
+    lifecycle.add({
+      name: 'http server',
+      close: () => closeServer(server),
+      describePending: () => inFlight.describe(),
+    });
   }
 
-  logger.info('service started', { roles: config.roles, httpPort, adminPort });
   return {
     lifecycle,
     pool,
     metrics,
+    overload,
     ports: { ...(httpPort !== undefined ? { http: httpPort } : {}), admin: adminPort },
     stop: (reason = 'stop requested') => lifecycle.shutdown(reason),
   };

@@ -48,6 +48,17 @@ export const envSchema = z.object({
     .min(16, 'use at least 16 characters')
     .default('orderlab-dev-cursor-secret-change-me'),
 
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5000),
+
+  SHED_MAX_IN_FLIGHT: positiveInt.default(128),
+  SHED_MAX_EVENT_LOOP_DELAY_MS: positiveInt.default(100),
+  SHED_MAX_POOL_WAITING: nonNegativeInt.default(20),
+  SHED_MAX_OUTBOX_BACKLOG: positiveInt.default(50000),
+  SHED_RETRY_AFTER_SECONDS: positiveInt.default(1),
+  SHED_PROBE_INTERVAL_MS: positiveInt.default(500),
+
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10000),
   SHUTDOWN_DRAIN_DELAY_MS: nonNegativeInt.default(0),
 
@@ -67,7 +78,22 @@ export interface Config {
   readonly roles: readonly ('api' | 'relay' | 'worker')[];
   readonly service: { readonly name: string; readonly version: string };
   readonly log: { readonly level: string };
-  readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+  };
+  readonly overload: {
+    readonly maxInFlight: number;
+    readonly maxEventLoopDelayMs: number;
+    readonly maxPoolWaiting: number;
+    readonly maxOutboxBacklog: number;
+    readonly retryAfterSeconds: number;
+    readonly probeIntervalMs: number;
+  };
   readonly grpc: { readonly host: string; readonly port: number };
   readonly admin: { readonly host: string; readonly port: number };
   readonly database: {
@@ -114,7 +140,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     roles: e.ROLES,
     service: { name: e.SERVICE_NAME, version: e.SERVICE_VERSION },
     log: { level: e.LOG_LEVEL },
-    http: { host: e.HOST, port: e.HTTP_PORT, bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES },
+    http: {
+      host: e.HOST,
+      port: e.HTTP_PORT,
+      bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
+    overload: {
+      maxInFlight: e.SHED_MAX_IN_FLIGHT,
+      maxEventLoopDelayMs: e.SHED_MAX_EVENT_LOOP_DELAY_MS,
+      maxPoolWaiting: e.SHED_MAX_POOL_WAITING,
+      maxOutboxBacklog: e.SHED_MAX_OUTBOX_BACKLOG,
+      retryAfterSeconds: e.SHED_RETRY_AFTER_SECONDS,
+      probeIntervalMs: e.SHED_PROBE_INTERVAL_MS,
+    },
     grpc: { host: e.HOST, port: e.GRPC_PORT },
     admin: { host: e.HOST, port: e.ADMIN_PORT },
     database: {

@@ -3,6 +3,8 @@ import type { Logger } from '../telemetry/logger';
 export interface Closable {
   readonly name: string;
   close(): Promise<void>;
+  /** What is still outstanding (e.g. requests in flight), logged if the deadline passes. */
+  describePending?(): string | undefined;
 }
 
 /**
@@ -15,7 +17,7 @@ export class Lifecycle {
   private readonly components: Closable[] = [];
   private readonly stoppingListeners: (() => void)[] = [];
   private stopping: Promise<number> | undefined;
-  private pending: string | undefined;
+  private pending: Closable | string | undefined;
 
   constructor(
     private readonly logger: Logger,
@@ -41,7 +43,10 @@ export class Lifecycle {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.on(signal, () => {
         if (this.stopping) {
-          this.logger.error('second signal: exiting now', { signal, pending: this.pending ?? 'none' });
+          this.logger.error('second signal: exiting now', {
+            signal,
+            pending: this.describePending() ?? 'none',
+          });
           this.exit(1);
           return;
         }
@@ -54,6 +59,13 @@ export class Lifecycle {
   shutdown(reason: string): Promise<number> {
     this.stopping ??= this.runShutdown(reason);
     return this.stopping;
+  }
+
+  private describePending(): string | undefined {
+    const p = this.pending;
+    if (p === undefined || typeof p === 'string') return p;
+    const detail = p.describePending?.();
+    return detail ? `${p.name}: ${detail}` : p.name;
   }
 
   private async runShutdown(reason: string): Promise<number> {
@@ -71,7 +83,7 @@ export class Lifecycle {
         await new Promise((r) => setTimeout(r, this.options.drainDelayMs));
       }
       for (const component of [...this.components].reverse()) {
-        this.pending = component.name;
+        this.pending = component;
         const t0 = Date.now();
         try {
           await component.close();
@@ -88,7 +100,7 @@ export class Lifecycle {
     if (outcome === 'deadline') {
       this.logger.error('shutdown deadline passed', {
         timeoutMs: this.options.timeoutMs,
-        pending: this.pending,
+        pending: this.describePending(),
       });
       return 1;
     }

@@ -1,4 +1,5 @@
 import { trace, type Span } from '@opentelemetry/api';
+import type { ShedReason } from '../overload/shedDecision';
 import {
   collectDefaultMetrics,
   Counter,
@@ -24,11 +25,11 @@ const PIPELINE_STEP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 export const SHED_REASONS = [
   'concurrency',
   'event_loop_delay',
-  'db_pool_wait',
+  'db_pool_queue',
   'outbox_backlog',
+  'database_unavailable',
   'other',
-] as const;
-export type ShedReason = (typeof SHED_REASONS)[number];
+] as const satisfies readonly (ShedReason | 'other')[];
 export const DEAD_LETTER_REASONS = ['invalid_event', 'processing_failed', 'other'] as const;
 export const PROCESSING_OUTCOMES = ['confirmed', 'rejected', 'duplicate', 'failed'] as const;
 export type ProcessingOutcome = (typeof PROCESSING_OUTCOMES)[number];

@@ -121,7 +121,7 @@ describe('one order over HTTP produces one trace', () => {
     assert.equal(access['service'], 'orderlab-test');
     assert.equal(access['role'], 'api');
     // Lines logged without a request have no trace id rather than a wrong one.
-    const started = logLines.find((l) => l['message'] === 'service started');
+    const started = logLines.find((l) => l['message'] === 'database migrated');
     assert.ok(started);
     assert.equal(started['trace_id'], undefined);
   });

@@ -1,0 +1,122 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Pool } from 'pg';
+import { OverloadedError } from '../orders/errors';
+import { decideShed, type OverloadLimits, type RequestKind, type ShedReason } from './shedDecision';
+
+export interface OverloadGuardOptions {
+  readonly limits: OverloadLimits;
+  /** The pool requests use: its wait queue is one of the readings. */
+  readonly pool: Pool;
+  /** A separate one-connection pool, so a saturated main pool is not mistaken for a dead database. */
+  readonly probePool: Pool;
+  /** How often the background probe refreshes database health and outbox backlog. */
+  readonly probeIntervalMs: number;
+  readonly onShed?: (reason: ShedReason) => void;
+  readonly onDatabaseAvailability?: (available: boolean) => void;
+}
+
+/**
+ * Admits or sheds requests before they reach the use cases. All readings are kept current by
+ * cheap background work (an event-loop histogram, one probe query a tick), so a decision costs
+ * a few comparisons and a shed request never touches the database.
+ */
+export class OverloadGuard {
+  private inFlight = 0;
+  private eventLoopDelayMs = 0;
+  private outboxBacklog: number | undefined;
+  private databaseAvailable = true;
+  private readonly histogram: ReturnType<typeof monitorEventLoopDelay>;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private probing = false;
+
+  constructor(private readonly options: OverloadGuardOptions) {
+    this.histogram = monitorEventLoopDelay({ resolution: 10 });
+  }
+
+  start(): void {
+    this.histogram.enable();
+    // A short window so a stall is noticed within a quarter second and forgotten soon after.
+    this.timers.push(
+      setInterval(() => {
+        this.eventLoopDelayMs = this.histogram.count > 0 ? this.histogram.percentile(99) / 1e6 : 0;
+        this.histogram.reset();
+      }, 250),
+    );
+    this.timers.push(setInterval(() => void this.probe(), this.options.probeIntervalMs));
+    for (const t of this.timers) t.unref();
+    void this.probe();
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.histogram.disable();
+  }
+
+  /**
+   * Admits one request or throws OverloadedError. The returned function must be called exactly
+   * once when the request finishes.
+   */
+  admit(kind: RequestKind): () => void {
+    const decision = decideShed(
+      kind,
+      {
+        inFlight: this.inFlight,
+        eventLoopDelayMs: this.eventLoopDelayMs,
+        poolWaiting: this.options.pool.waitingCount,
+        outboxBacklog: this.outboxBacklog,
+        databaseAvailable: this.databaseAvailable,
+      },
+      this.options.limits,
+    );
+    if (decision) {
+      this.options.onShed?.(decision.reason);
+      throw new OverloadedError(decision.reason, decision.retryAfterSeconds);
+    }
+    this.inFlight++;
+    let released = false;
+    return () => {
+      if (!released) {
+        released = true;
+        this.inFlight--;
+      }
+    };
+  }
+
+  get readings(): {
+    inFlight: number;
+    eventLoopDelayMs: number;
+    outboxBacklog: number | undefined;
+    databaseAvailable: boolean;
+  } {
+    return {
+      inFlight: this.inFlight,
+      eventLoopDelayMs: this.eventLoopDelayMs,
+      outboxBacklog: this.outboxBacklog,
+      databaseAvailable: this.databaseAvailable,
+    };
+  }
+
+  /** One query tells both whether the database answers and how far the outbox is behind. */
+  private async probe(): Promise<void> {
+    if (this.probing) return;
+    this.probing = true;
+    try {
+      const result = await this.options.probePool.query<{ backlog: number }>(
+        'SELECT count(*)::int AS backlog FROM outbox WHERE published_at IS NULL',
+      );
+      this.outboxBacklog = result.rows[0]?.backlog ?? 0;
+      this.setDatabaseAvailable(true);
+    } catch {
+      this.setDatabaseAvailable(false);
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  private setDatabaseAvailable(available: boolean): void {
+    if (available !== this.databaseAvailable) {
+      this.databaseAvailable = available;
+      this.options.onDatabaseAvailability?.(available);
+    }
+  }
+}

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client } from 'pg';
+import { freshDatabase, type FreshDatabase } from '../../../lab/src/testing';
+import { startServiceProcess } from '../support/serviceProcess';
+import { validOrder } from '../support/serviceHarness';
+
+interface Outcome {
+  sentAt: number;
+  status?: number;
+  error?: string;
+  orderId?: string;
+}
+
+describe('graceful shutdown', () => {
+  let db: FreshDatabase;
+  before(async () => {
+    db = await freshDatabase('shut');
+  });
+  after(async () => {
+    await db?.drop();
+  });
+
+  it('SIGTERM under steady load: readiness flips at once, in-flight work completes, exit 0 in time, nothing lost', async () => {
+    const drainMs = 1000;
+    const svc = await startServiceProcess({ DATABASE_URL: db.url, SHUTDOWN_DRAIN_DELAY_MS: String(drainMs) });
+    const outcomes: Outcome[] = [];
+    const inFlight: Promise<void>[] = [];
+    const send = () => {
+      const o: Outcome = { sentAt: Date.now() };
+      outcomes.push(o);
+      inFlight.push(
+        fetch(`${svc.httpUrl}/v1/orders`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(validOrder({ customerId: 'shutdown' })),
+        }).then(
+          async (res) => {
+            o.status = res.status;
+            const body = (await res.json()) as { id?: string };
+            o.orderId = body.id;
+          },
+          (err: Error & { cause?: { code?: string } }) => {
+            o.error = err.cause?.code ?? err.message;
+          },
+        ),
+      );
+    };
+    // Open-model load: one request every 10 ms (100/s) regardless of responses, for at most 4 s.
+    const loadStart = Date.now();
+    const loader = setInterval(() => {
+      if (Date.now() - loadStart > 4000 || outcomes.length >= 400) clearInterval(loader);
+      else send();
+    }, 10);
+    await new Promise((r) => setTimeout(r, 1000));
+
+    const signalAt = Date.now();
+    svc.child.kill('SIGTERM');
+    let readyFlippedAt: number | undefined;
+    while (readyFlippedAt === undefined && Date.now() - signalAt < 1000) {
+      const res = await fetch(`${svc.adminUrl}/readyz`).catch(() => undefined);
+      if (res && res.status === 503) readyFlippedAt = Date.now();
+      await res?.body?.cancel();
+    }
+    const exit = await svc.exited();
+    clearInterval(loader);
+    await Promise.all(inFlight);
+
+    assert.equal(exit.code, 0, svc.stdout().slice(-2000));
+    assert.ok(readyFlippedAt !== undefined, 'readiness never turned 503');
+    assert.ok(readyFlippedAt - signalAt <= 100, `readiness flipped after ${readyFlippedAt - signalAt} ms`);
+    assert.ok(exit.at - signalAt <= drainMs + 3000, `exited ${exit.at - signalAt} ms after SIGTERM`);
+
+    const beforeSignal = outcomes.filter((o) => o.sentAt < signalAt);
+    assert.ok(beforeSignal.length >= 50, `only ${beforeSignal.length} requests before the signal`);
+    const failedBefore = beforeSignal.filter((o) => o.status !== 201);
+    assert.deepEqual(failedBefore, [], 'a request sent before SIGTERM failed');
+    // After the signal: anything answered must be a success; refusals only once the listener closed.
+    const answeredAfter = outcomes.filter((o) => o.sentAt >= signalAt && o.status !== undefined);
+    assert.deepEqual(
+      answeredAfter.filter((o) => o.status !== 201),
+      [],
+    );
+    const duringDrain = outcomes.filter((o) => o.sentAt >= signalAt && o.sentAt < signalAt + drainMs - 100);
+    assert.ok(
+      duringDrain.length > 0 && duringDrain.every((o) => o.status === 201),
+      'requests during the drain delay were not served',
+    );
+    // Only once the drain is over and the listener closed may a (deregistered) client be refused.
+    const drainEnd = signalAt + drainMs;
+    for (const o of outcomes.filter((x) => x.error)) {
+      assert.ok(
+        o.sentAt >= drainEnd - 50,
+        `request sent ${o.sentAt - signalAt} ms after SIGTERM failed: ${o.error}`,
+      );
+      assert.match(o.error!, /ECONNREFUSED|ECONNRESET|UND_ERR_SOCKET/);
+    }
+
+    const accepted = outcomes.filter((o) => o.status === 201).map((o) => o.orderId!);
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const found = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM orders o JOIN outbox x ON x.aggregate_id = o.id WHERE o.id = ANY($1::uuid[])',
+        [accepted],
+      );
+      assert.equal(found.rows[0]!.n, accepted.length, 'an accepted order or its event is missing');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('a request stuck past the deadline makes the process exit 1 and the log names it', async () => {
+    const svc = await startServiceProcess({
+      DATABASE_URL: db.url,
+      SHUTDOWN_TIMEOUT_MS: '1500',
+      PG_STATEMENT_TIMEOUT_MS: '20000',
+    });
+    const created = await fetch(`${svc.httpUrl}/v1/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(validOrder({ customerId: 'stuck' })),
+    });
+    const { id } = (await created.json()) as { id: string };
+    // Hold the order's row lock so the cancel request waits inside the database.
+    const locker = new Client({ connectionString: db.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [id]);
+      const stuck = fetch(`${svc.httpUrl}/v1/orders/${id}/cancel`, { method: 'POST' }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      const signalAt = Date.now();
+      svc.child.kill('SIGTERM');
+      const exit = await svc.exited();
+      assert.equal(exit.code, 1);
+      assert.ok(exit.at - signalAt < 3000, `took ${exit.at - signalAt} ms`);
+      const deadline = svc.logs().find((l) => l['message'] === 'shutdown deadline passed');
+      assert.ok(deadline, svc.stdout());
+      assert.match(
+        String(deadline['pending']),
+        new RegExp(`http server: 1 request\\(s\\) in flight: POST /v1/orders/${id}/cancel`),
+      );
+      await stuck;
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+    }
+  });
+
+  it('a second signal ends the process at once with exit 1', async () => {
+    const svc = await startServiceProcess({ DATABASE_URL: db.url, SHUTDOWN_DRAIN_DELAY_MS: '5000' });
+    svc.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    const secondAt = Date.now();
+    svc.child.kill('SIGINT');
+    const exit = await svc.exited();
+    assert.equal(exit.code, 1);
+    assert.ok(exit.at - secondAt < 1000);
+    const line = svc.logs().find((l) => l['message'] === 'second signal: exiting now');
+    assert.equal(line?.['pending'], 'drain delay');
+  });
+});
