@@ -30,9 +30,27 @@ export const SHED_REASONS = [
   'database_unavailable',
   'other',
 ] as const satisfies readonly (ShedReason | 'other')[];
-export const DEAD_LETTER_REASONS = ['invalid_event', 'processing_failed', 'other'] as const;
-export const PROCESSING_OUTCOMES = ['confirmed', 'rejected', 'duplicate', 'failed'] as const;
-export type ProcessingOutcome = (typeof PROCESSING_OUTCOMES)[number];
+/** The pipeline's DeadLetterReason values (service/src/events/ports.ts) plus `other`. */
+export const DEAD_LETTER_REASONS = [
+  'unparseable',
+  'invalid_envelope',
+  'unknown_type',
+  'order_not_found',
+  'invalid_transition',
+  'processing_failed',
+  'other',
+] as const;
+/** The pipeline's ProcessOutcome values plus `other`. */
+export const PROCESSING_OUTCOMES = [
+  'confirmed',
+  'rejected',
+  'recorded',
+  'skipped',
+  'duplicate',
+  'dead_lettered',
+  'retry',
+  'other',
+] as const;
 
 /** gRPC status codes by number, for callers that only have the numeric code. */
 const GRPC_CODE_NAMES = [
@@ -97,8 +115,7 @@ export class ServiceMetrics {
 
   readonly eventsPublished = new Counter({
     name: 'orderlab_outbox_events_published_total',
-    help: 'Outbox events the relay published to Kafka, by event type.',
-    labelNames: ['event_type'] as const,
+    help: 'Outbox events the relay published to Kafka (acks=all).',
     registers: [this.registry],
   });
   readonly publishFailures = new Counter({
@@ -127,8 +144,7 @@ export class ServiceMetrics {
   });
   readonly confirmationDelay = new Histogram({
     name: 'orderlab_order_confirmation_delay_seconds',
-    help: 'Order accepted (created) → decided by the worker (confirmed or rejected).',
-    labelNames: ['outcome'] as const,
+    help: 'Order accepted (created) → confirmed by the worker.',
     buckets: CONFIRMATION_DELAY_BUCKETS,
     enableExemplars: true,
     registers: [this.registry],
@@ -186,49 +202,57 @@ export class ServiceMetrics {
     });
   }
 
-  /** gRPC interceptor hook; `code` may be the status name or its number. */
-  onCallFinished(r: { method: string; code: string | number; durationSeconds: number }): void {
+  /**
+   * gRPC call observer hook. `method` is labelled as the full path `/<service>/<method>` (e.g.
+   * `/order.v1.OrderService/CreateOrder`); `code` may be the status name or its number.
+   */
+  readonly onCallFinished = (r: {
+    service?: string;
+    method: string;
+    code: string | number;
+    durationSeconds: number;
+  }): void => {
     const code = typeof r.code === 'number' ? (GRPC_CODE_NAMES[r.code] ?? String(r.code)) : r.code;
+    const method = r.service ? `/${r.service}/${r.method}` : r.method;
     this.grpcRequestDuration.observe({
-      labels: { method: r.method, code },
+      labels: { method, code },
       value: r.durationSeconds,
       exemplarLabels: exemplarFor(trace.getActiveSpan()),
     });
-  }
+  };
 
   onShed(reason: ShedReason | string): void {
     this.shedRequests.inc({ reason: oneOf(SHED_REASONS, reason) });
   }
 
-  /** Relay hook: one batch sent; `eventTypes` lists the type of every event in it. */
-  onPublished(r: { eventTypes: readonly string[]; durationSeconds: number }): void {
-    this.publishDuration.observe(r.durationSeconds);
-    for (const eventType of r.eventTypes) this.eventsPublished.inc({ event_type: eventType });
-  }
-
-  onPublishFailed(): void {
-    this.publishFailures.inc();
-  }
-
-  /** Worker hook: one event handled (including duplicates skipped and failures before retry). */
-  onProcessed(r: { outcome: ProcessingOutcome; durationSeconds: number }): void {
-    this.eventsProcessed.inc({ outcome: r.outcome });
-    this.processingDuration.observe({ outcome: r.outcome }, r.durationSeconds);
-  }
-
-  /** Worker hook: an order reached its decision; the delay is measured from its creation. */
-  onConfirmed(r: { acceptedAt: Date; decidedAt?: Date; outcome: 'confirmed' | 'rejected' }): void {
-    const seconds = Math.max(0, ((r.decidedAt ?? new Date()).getTime() - r.acceptedAt.getTime()) / 1000);
-    this.confirmationDelay.observe({
-      labels: { outcome: r.outcome },
-      value: seconds,
-      exemplarLabels: exemplarFor(trace.getActiveSpan()),
-    });
-  }
-
-  onDeadLettered(r: { reason: string }): void {
-    this.deadLetters.inc({ reason: oneOf(DEAD_LETTER_REASONS, r.reason) });
-  }
+  /**
+   * The event pipeline's callbacks (relay and worker), shaped like its PipelineHooks port so the
+   * composition root passes `metrics.pipelineHooks` as is. None of them throws.
+   */
+  readonly pipelineHooks = {
+    onPublished: (batchSize: number, seconds: number): void => {
+      this.publishDuration.observe(seconds);
+      this.eventsPublished.inc(batchSize);
+    },
+    onPublishFailed: (_batchSize: number, _error: Error): void => {
+      this.publishFailures.inc();
+    },
+    onProcessed: (_eventType: string, outcome: string, seconds: number): void => {
+      const label = oneOf(PROCESSING_OUTCOMES, outcome);
+      this.eventsProcessed.inc({ outcome: label });
+      this.processingDuration.observe({ outcome: label }, seconds);
+    },
+    /** Acceptance → confirmation; the worker's active span (if sampled) becomes the exemplar. */
+    onConfirmed: (delaySeconds: number): void => {
+      this.confirmationDelay.observe({
+        value: Math.max(0, delaySeconds),
+        exemplarLabels: exemplarFor(trace.getActiveSpan()),
+      });
+    },
+    onDeadLettered: (reason: string): void => {
+      this.deadLetters.inc({ reason: oneOf(DEAD_LETTER_REASONS, reason) });
+    },
+  };
 
   setConsumerLag(topic: string, partition: number, lag: number): void {
     this.consumerLag.set({ topic, partition: String(partition) }, lag);

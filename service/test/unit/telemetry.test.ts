@@ -82,7 +82,12 @@ describe('metrics exposition', () => {
 
   it('maps numeric gRPC codes to their names', async () => {
     const metrics = new ServiceMetrics({ eventLoopResolutionMs: 20 });
-    metrics.onCallFinished({ method: '/order.v1.OrderService/GetOrder', code: 5, durationSeconds: 0.01 });
+    metrics.onCallFinished({
+      service: 'order.v1.OrderService',
+      method: 'GetOrder',
+      code: 5,
+      durationSeconds: 0.01,
+    });
     metrics.onCallFinished({ method: '/order.v1.OrderService/GetOrder', code: 'OK', durationSeconds: 0.01 });
     const { body } = await metrics.render(undefined);
     assert.match(
@@ -97,12 +102,27 @@ describe('metrics exposition', () => {
 
   it('observes confirmation delay from the acceptance time with 5 s as a bucket boundary', async () => {
     const metrics = new ServiceMetrics({ eventLoopResolutionMs: 20 });
-    const decidedAt = new Date('2026-01-01T00:00:10Z');
-    metrics.onConfirmed({ acceptedAt: new Date('2026-01-01T00:00:06Z'), decidedAt, outcome: 'confirmed' });
-    metrics.onConfirmed({ acceptedAt: new Date('2026-01-01T00:00:04Z'), decidedAt, outcome: 'confirmed' });
+    metrics.pipelineHooks.onConfirmed(4);
+    metrics.pipelineHooks.onConfirmed(6);
     const { body } = await metrics.render(undefined);
-    assert.match(body, /orderlab_order_confirmation_delay_seconds_bucket\{le="5",outcome="confirmed"\} 1/);
-    assert.match(body, /orderlab_order_confirmation_delay_seconds_bucket\{le="10",outcome="confirmed"\} 2/);
+    assert.match(body, /^orderlab_order_confirmation_delay_seconds_bucket\{le="5"\} 1$/m);
+    assert.match(body, /^orderlab_order_confirmation_delay_seconds_bucket\{le="10"\} 2$/m);
+  });
+
+  it('counts pipeline outcomes and dead-letter reasons in closed label sets', async () => {
+    const metrics = new ServiceMetrics({ eventLoopResolutionMs: 20 });
+    metrics.pipelineHooks.onPublished(3, 0.02);
+    metrics.pipelineHooks.onProcessed('order.created.v1', 'confirmed', 0.01);
+    metrics.pipelineHooks.onProcessed('x', 'something-new', 0.01);
+    metrics.pipelineHooks.onDeadLettered('unparseable');
+    metrics.pipelineHooks.onDeadLettered('weird');
+    const { body } = await metrics.render(undefined);
+    assert.match(body, /^orderlab_outbox_events_published_total 3$/m);
+    assert.match(body, /^orderlab_outbox_publish_duration_seconds_count 1$/m);
+    assert.match(body, /^orderlab_events_processed_total\{outcome="confirmed"\} 1$/m);
+    assert.match(body, /^orderlab_events_processed_total\{outcome="other"\} 1$/m);
+    assert.match(body, /^orderlab_dead_letters_total\{reason="unparseable"\} 1$/m);
+    assert.match(body, /^orderlab_dead_letters_total\{reason="other"\} 1$/m);
   });
 });
 
