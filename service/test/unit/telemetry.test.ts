@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import winston from 'winston';
 import { measureConsumerLag, type OffsetsAdmin } from '../../src/telemetry/consumerLag';
-import { REDACTED, redactCardNumbers, redactValue, serializeError } from '../../src/telemetry/logger';
+import {
+  createLogger,
+  REDACTED,
+  redactCardNumbers,
+  redactValue,
+  serializeError,
+} from '../../src/telemetry/logger';
 import { acceptsOpenMetrics, CachedProbe, ServiceMetrics } from '../../src/telemetry/metrics';
 import { loadTracingSettings } from '../../src/config/config';
 
@@ -214,5 +224,63 @@ describe('tracing settings', () => {
     assert.equal(loadTracingSettings({ OTEL_SERVICE_NAME: 'custom' }).serviceName, 'custom');
     assert.equal(loadTracingSettings({ TELEMETRY_ENABLED: 'false' }).enabled, false);
     assert.equal(loadTracingSettings({ TELEMETRY_ENABLED: 'maybe' }).enabled, false);
+  });
+});
+
+describe('logger', () => {
+  it('writes JSON with the level from config, errors with stack and cause, and secrets redacted', () => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'warn', service: 'orderlab', roles: ['api', 'worker'] });
+    logger.clear();
+    logger.add(new winston.transports.Stream({ stream }));
+    logger.info('not at this level');
+    const cause = new Error('socket hang up');
+    logger.error('request failed', {
+      err: new Error('database unavailable', { cause }),
+      headers: { authorization: 'Bearer abc' },
+      note: 'card 4111111111111111',
+    });
+    assert.equal(lines.length, 1);
+    const line = lines[0]!;
+    assert.equal(line['level'], 'error');
+    assert.equal(line['service'], 'orderlab');
+    assert.equal(line['role'], 'api,worker');
+    const err = line['err'] as Record<string, unknown>;
+    assert.equal(err['message'], 'database unavailable');
+    assert.match(String(err['stack']), /at /);
+    assert.equal((err['cause'] as Record<string, unknown>)['message'], 'socket hang up');
+    assert.deepEqual(line['headers'], { authorization: REDACTED });
+    assert.equal(line['note'], `card ${REDACTED}`);
+  });
+});
+
+describe('tracing preload', () => {
+  const preload = path.resolve(__dirname, '../../src/telemetry/preload.js');
+  const tracingModule = path.resolve(__dirname, '../../src/telemetry/tracing.js');
+  const probe = `const t = require(${JSON.stringify(tracingModule)}).activeTracing();
+    process.stdout.write(JSON.stringify({ started: !!t, name: t && t.serviceName }));
+    if (t) t.shutdown();`;
+  const run = (env: Record<string, string>) => {
+    const r = spawnSync(process.execPath, ['--require', preload, '-e', probe], {
+      env: { PATH: process.env['PATH'] ?? '', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { started: boolean; name?: string };
+  };
+
+  it('starts the SDK named after the roles', () => {
+    assert.deepEqual(run({ ROLES: 'worker' }), { started: true, name: 'orderlab-worker' });
+  });
+
+  it('starts no SDK at all with TELEMETRY_ENABLED=false', () => {
+    assert.deepEqual(run({ TELEMETRY_ENABLED: 'false' }), { started: false });
   });
 });
