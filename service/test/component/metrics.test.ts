@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { callUnary, NO_EVENT_LOOP_SHEDDING, orderServiceClient } from '../support/grpcClient';
 import { postJson, startTestService, validOrder, type TestService } from '../support/serviceHarness';
 
 let svc: TestService;
 before(async () => {
-  svc = await startTestService();
+  // A 1 ms refresh so the backlog gauge reflects each request (the default caches it for 5 s).
+  svc = await startTestService({ ...NO_EVENT_LOOP_SHEDDING, METRICS_OUTBOX_REFRESH_MS: '1' });
 });
 after(async () => {
   await svc?.close();
@@ -47,6 +49,35 @@ describe('/metrics on the admin port', () => {
       encoding: 'utf8',
     });
     assert.equal(lint.status, 0, `${lint.stdout}${lint.stderr}`);
+  });
+
+  it('labels gRPC calls by full method and status name', async () => {
+    const client = orderServiceClient(svc.grpcAddress);
+    try {
+      const created = await callUnary(client, 'CreateOrder', {
+        customer_id: 'grpc-metrics',
+        currency: 'EUR',
+        items: [{ sku: 'SKU-1', quantity: 1, unit_price_cents: 100 }],
+      });
+      assert.equal(created.error, undefined);
+      const missing = await callUnary(client, 'GetOrder', { id: '0190a8e0-0000-7000-8000-000000000000' });
+      assert.equal(missing.error?.code, 5);
+    } finally {
+      client.close();
+    }
+    const { body } = await scrape();
+    assert.match(
+      body,
+      /^grpc_server_request_duration_seconds_count\{method="\/order\.v1\.OrderService\/CreateOrder",code="OK"\} 1$/m,
+    );
+    assert.match(
+      body,
+      /^grpc_server_request_duration_seconds_count\{method="\/order\.v1\.OrderService\/GetOrder",code="NOT_FOUND"\} 1$/m,
+    );
+    assert.match(
+      body,
+      /^grpc_server_request_duration_seconds_bucket\{le="0\.25",method="\/order\.v1\.OrderService\/CreateOrder",code="OK"\} 1$/m,
+    );
   });
 
   it('reports pool gauges and the outbox backlog from the database', async () => {

@@ -8,6 +8,8 @@ import { createLogger } from '../../src/telemetry/logger';
 export interface TestService {
   readonly baseUrl: string;
   readonly adminUrl: string;
+  /** host:port of the gRPC server (order.v1.OrderService, health, reflection). */
+  readonly grpcAddress: string;
   readonly config: Config;
   readonly service: RunningService;
   readonly database: FreshDatabase;
@@ -22,7 +24,7 @@ export interface TestService {
  */
 export async function startTestService(
   env: Record<string, string> = {},
-  options: { logStream?: Writable } = {},
+  options: Omit<NonNullable<Parameters<typeof startService>[2]>, 'exit'> & { logStream?: Writable } = {},
 ): Promise<TestService> {
   const database = await freshDatabase('svc');
   const config = loadConfig({
@@ -34,15 +36,17 @@ export async function startTestService(
     ...env,
   });
   const logger = createLogger({ level: config.log.level, service: 'orderlab-test', roles: config.roles });
+  const { logStream, ...serviceOptions } = options;
   // Tests that assert on log lines read them from a stream instead of stdout.
-  if (options.logStream) {
+  if (logStream) {
     logger.clear();
-    logger.add(new winston.transports.Stream({ stream: options.logStream }));
+    logger.add(new winston.transports.Stream({ stream: logStream }));
   }
-  const service = await startService(config, logger, { exit: () => undefined });
+  const service = await startService(config, logger, { ...serviceOptions, exit: () => undefined });
   return {
     baseUrl: `http://127.0.0.1:${service.ports.http}`,
     adminUrl: `http://127.0.0.1:${service.ports.admin}`,
+    grpcAddress: `127.0.0.1:${service.ports.grpc}`,
     config,
     service,
     database,
