@@ -3,13 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Client, status as Code } from '@grpc/grpc-js';
 import descriptor from 'protobufjs/ext/descriptor';
 import type { OrderMessage } from '../../src/grpc/orderMessages';
-import {
-  callUnary,
-  healthClient,
-  NO_EVENT_LOOP_SHEDDING,
-  orderServiceClient,
-  reflectionClient,
-} from '../support/grpcClient';
+import { callUnary, healthClient, orderServiceClient, reflectionClient } from '../support/grpcClient';
 import { lockOrderRow } from '../support/rowLock';
 import { startTestService, type TestService } from '../support/serviceHarness';
 
@@ -46,7 +40,7 @@ function reflect(client: Client, requests: Record<string, unknown>[]): Promise<R
 describe('gRPC health and reflection', () => {
   let svc: TestService;
   before(async () => {
-    svc = await startTestService(NO_EVENT_LOOP_SHEDDING);
+    svc = await startTestService();
   });
   after(async () => {
     await svc?.close();
@@ -101,7 +95,6 @@ describe('gRPC health and reflection', () => {
 describe('gRPC shutdown', () => {
   it('health turns NOT_SERVING when stopping begins; in-flight calls finish before the server closes', async () => {
     const svc = await startTestService({
-      ...NO_EVENT_LOOP_SHEDDING,
       SHUTDOWN_DRAIN_DELAY_MS: '300',
       SHUTDOWN_TIMEOUT_MS: '10000',
     });
@@ -148,7 +141,7 @@ describe('gRPC shutdown', () => {
   });
 
   it('a health Watch stream sees NOT_SERVING, then ends, and does not hold the shutdown', async () => {
-    const svc = await startTestService({ ...NO_EVENT_LOOP_SHEDDING, SHUTDOWN_TIMEOUT_MS: '5000' });
+    const svc = await startTestService({ SHUTDOWN_TIMEOUT_MS: '5000' });
     const health = healthClient(svc.grpcAddress);
     try {
       const stream = (health as unknown as { Watch(req: unknown): NodeJS.EventEmitter }).Watch({
@@ -179,7 +172,7 @@ describe('gRPC shutdown', () => {
   });
 
   it('when the shutdown deadline passes, in-flight calls are cancelled (forceShutdown) and stop reports 1', async () => {
-    const svc = await startTestService({ ...NO_EVENT_LOOP_SHEDDING, SHUTDOWN_TIMEOUT_MS: '500' });
+    const svc = await startTestService({ SHUTDOWN_TIMEOUT_MS: '500' });
     const orders = orderServiceClient(svc.grpcAddress);
     try {
       const created = await callUnary<OrderMessage>(orders, 'CreateOrder', newOrder('g-force'));

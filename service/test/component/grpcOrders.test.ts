@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Client, status as Code } from '@grpc/grpc-js';
 import type { FinishedCall } from '../../src/grpc/grpcServer';
 import type { ListOrdersResponse, OrderMessage } from '../../src/grpc/orderMessages';
-import { callUnary, NO_EVENT_LOOP_SHEDDING, orderServiceClient, violatedFields } from '../support/grpcClient';
+import { callUnary, orderServiceClient, violatedFields } from '../support/grpcClient';
 import { postJson, startTestService, validOrder, type TestService } from '../support/serviceHarness';
 
 let svc: TestService;
@@ -12,12 +12,15 @@ const finished: FinishedCall[] = [];
 const finishWaiters: (() => void)[] = [];
 
 before(async () => {
-  svc = await startTestService(NO_EVENT_LOOP_SHEDDING, {
-    onGrpcCallFinished: (call) => {
-      finished.push(call);
-      for (const wake of finishWaiters.splice(0)) wake();
+  svc = await startTestService(
+    {},
+    {
+      onGrpcCallFinished: (call) => {
+        finished.push(call);
+        for (const wake of finishWaiters.splice(0)) wake();
+      },
     },
-  });
+  );
   client = orderServiceClient(svc.grpcAddress);
 });
 after(async () => {
@@ -374,7 +377,7 @@ describe('orders over gRPC', () => {
     });
 
     it('a deadline shorter than GRPC_MIN_DEADLINE_MS is refused by the server at once', async () => {
-      const strict = await startTestService({ ...NO_EVENT_LOOP_SHEDDING, GRPC_MIN_DEADLINE_MS: '2000' });
+      const strict = await startTestService({ GRPC_MIN_DEADLINE_MS: '2000' });
       const strictClient = orderServiceClient(strict.grpcAddress);
       try {
         const t0 = Date.now();

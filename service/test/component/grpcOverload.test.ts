@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Client, status as Code } from '@grpc/grpc-js';
 import type { OrderMessage } from '../../src/grpc/orderMessages';
-import { callUnary, healthClient, NO_EVENT_LOOP_SHEDDING, orderServiceClient } from '../support/grpcClient';
+import { callUnary, healthClient, orderServiceClient } from '../support/grpcClient';
 import { lockOrderRow } from '../support/rowLock';
 import { startTestService, type TestService } from '../support/serviceHarness';
 
@@ -14,8 +14,6 @@ describe('gRPC load shedding (the guard HTTP uses)', () => {
     svc = await startTestService({
       SHED_MAX_IN_FLIGHT: '1',
       SHED_RETRY_AFTER_SECONDS: '2',
-      // Only the in-flight bound: a busy shared test machine must not shed for event-loop delay.
-      ...NO_EVENT_LOOP_SHEDDING,
     });
     orders = orderServiceClient(svc.grpcAddress);
     health = healthClient(svc.grpcAddress);

@@ -11,14 +11,6 @@ import * as protoLoader from '@grpc/proto-loader';
 import { loadHealthProto, loadOrderProto, PROTO_LOADER_OPTIONS } from '../../src/grpc/protos';
 import { decodeStatusDetails, STATUS_DETAILS_KEY } from '../../src/grpc/statusMapping';
 
-/**
- * Service settings for gRPC tests that are not about shedding: several test files share two busy
- * cores, and a 100 ms event-loop stall there must not turn an assertion into RESOURCE_EXHAUSTED.
- */
-export const NO_EVENT_LOOP_SHEDDING: Readonly<Record<string, string>> = {
-  SHED_MAX_EVENT_LOOP_DELAY_MS: '60000',
-};
-
 /** A plain @grpc/grpc-js client built from the repo's proto, as any Node caller would build one. */
 export function orderServiceClient(address: string): Client {
   const pkg = loadPackageDefinition(loadOrderProto()) as unknown as {
