@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { callUnary, NO_EVENT_LOOP_SHEDDING, orderServiceClient } from '../support/grpcClient';
+import { callUnary, orderServiceClient } from '../support/grpcClient';
 import { postJson, startTestService, validOrder, type TestService } from '../support/serviceHarness';
 
 let svc: TestService;
 before(async () => {
   // A 1 ms refresh so the backlog gauge reflects each request (the default caches it for 5 s).
-  svc = await startTestService({ ...NO_EVENT_LOOP_SHEDDING, METRICS_OUTBOX_REFRESH_MS: '1' });
+  svc = await startTestService({ METRICS_OUTBOX_REFRESH_MS: '1' });
 });
 after(async () => {
   await svc?.close();
