@@ -1,10 +1,10 @@
 /** Port plan of one lab: the defaults of every component shifted by one offset, so several labs coexist. */
 
 export const DEFAULT_INFRA_PORTS = {
-  postgres: 55432,
-  kafka: 59092,
-  kafkaController: 59093,
-  prometheus: 59090,
+  postgres: 25432,
+  kafka: 29092,
+  kafkaController: 29093,
+  prometheus: 29090,
 } as const;
 
 /**

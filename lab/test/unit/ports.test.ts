@@ -5,10 +5,10 @@ import { testLabPortOffset } from '../../src/testing';
 
 test('planPorts shifts every default port by the offset', () => {
   const plan = planPorts(100, parseServiceSpecs('api'));
-  assert.equal(plan.postgres, 55532);
-  assert.equal(plan.kafka, 59192);
-  assert.equal(plan.kafkaController, 59193);
-  assert.equal(plan.prometheus, 59190);
+  assert.equal(plan.postgres, 25532);
+  assert.equal(plan.kafka, 29192);
+  assert.equal(plan.kafkaController, 29193);
+  assert.equal(plan.prometheus, 29190);
   assert.deepEqual(plan.services.api, { http: 8180, grpc: 50151, admin: 9564 });
 });
 
@@ -48,7 +48,7 @@ test('relay and worker keep their documented admin ports', () => {
 
 test('bad offsets and service lists are refused with a reason', () => {
   assert.throws(() => planPorts(-1, []), /whole number/);
-  assert.throws(() => planPorts(10_000, []), /past 65535/);
+  assert.throws(() => planPorts(40_000, []), /past 65535/);
   assert.throws(() => parseServiceSpecs('billing'), /unknown service role "billing"/);
   assert.throws(() => parseServiceSpecs('api*0'), /1\.\.4/);
   assert.throws(() => parseServiceSpecs('api*5'), /1\.\.4/);

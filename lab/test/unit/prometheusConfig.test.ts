@@ -34,7 +34,7 @@ test('scrapes every service process on its admin port with role and instance lab
 
 test('always scrapes Prometheus itself', () => {
   const job = generate('api').scrape_configs.find((c) => c.job_name === 'prometheus');
-  assert.deepEqual(job?.static_configs[0]?.targets, ['127.0.0.1:59190']);
+  assert.deepEqual(job?.static_configs[0]?.targets, ['127.0.0.1:29190']);
 });
 
 test('rule files are listed only when there are some', () => {
