@@ -7,7 +7,7 @@ import { shedGrpcIfOverloaded } from './grpc/shedding';
 import { createHttpApp, routeTemplateFor } from './http/app';
 import { InFlightRequests } from './http/inFlightRequests';
 import { closeServer, listen } from './http/listen';
-import { closeConnectionsWhenStopping, shedIfOverloaded } from './http/overloadMiddleware';
+import { gateRequests } from './http/overloadGate';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { Readiness } from './lifecycle/readiness';
 import { OrderUseCases } from './orders/useCases';
@@ -103,13 +103,7 @@ export async function startService(
       orders,
       logger,
       bodyLimitBytes: config.http.bodyLimitBytes,
-      beforeRoutes: [
-        // First, so shed and refused requests are measured and logged like any other.
-        observeHttpRequests({ metrics, logger, routeTemplateFor }),
-        inFlight.middleware,
-        closeConnectionsWhenStopping(() => lifecycle.isStopping),
-        shedIfOverloaded(overload),
-      ],
+      beforeRoutes: [inFlight.middleware],
     });
     const server = http.createServer(
       {
@@ -117,7 +111,11 @@ export async function startService(
         requestTimeout: config.http.requestTimeoutMs,
         keepAliveTimeout: config.http.keepAliveTimeoutMs,
       },
-      app,
+      // Outermost, so requests the gate sheds before Express are measured and logged like any other.
+      observeHttpRequests(
+        { metrics, logger, routeTemplateFor },
+        gateRequests(overload, app, () => lifecycle.isStopping),
+      ),
     );
     httpPort = await listen(server, config.http.host, config.http.port);
     lifecycle.add({
