@@ -82,6 +82,8 @@ export const envSchema = z.object({
   METRICS_OUTBOX_QUERY_TIMEOUT_MS: positiveInt.default(1000),
   /** Event-loop delay histogram resolution for the runtime metrics. */
   METRICS_EVENT_LOOP_RESOLUTION_MS: positiveInt.default(20),
+  /** Worker processes poll their consumer group's lag this often (kafkajs admin, not at scrape time). */
+  METRICS_CONSUMER_LAG_INTERVAL_MS: positiveInt.default(5000),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -132,6 +134,7 @@ export interface Config {
     readonly outboxRefreshMs: number;
     readonly outboxQueryTimeoutMs: number;
     readonly eventLoopResolutionMs: number;
+    readonly consumerLagIntervalMs: number;
   };
 }
 
@@ -203,6 +206,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       outboxRefreshMs: e.METRICS_OUTBOX_REFRESH_MS,
       outboxQueryTimeoutMs: e.METRICS_OUTBOX_QUERY_TIMEOUT_MS,
       eventLoopResolutionMs: e.METRICS_EVENT_LOOP_RESOLUTION_MS,
+      consumerLagIntervalMs: e.METRICS_CONSUMER_LAG_INTERVAL_MS,
     },
   };
 }
