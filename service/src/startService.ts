@@ -1,6 +1,11 @@
 import http from 'node:http';
 import type { Pool } from 'pg';
 import type { Config } from './config/config';
+import { FulfilmentWorker } from './events/fulfilmentWorker';
+import { createKafkaClient, type KafkaPipelineClient } from './events/kafkaClient';
+import { OutboxRelay } from './events/outboxRelay';
+import type { PipelineHooks } from './events/ports';
+import { SimulatedFulfilmentStep } from './fulfilment/simulatedFulfilmentStep';
 import { createAdminServer } from './http/adminServer';
 import { type FinishedCall, startGrpcServer } from './grpc/grpcServer';
 import { shedGrpcIfOverloaded } from './grpc/shedding';
@@ -10,12 +15,14 @@ import { closeServer, listen } from './http/listen';
 import { gateRequests } from './http/overloadGate';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { Readiness } from './lifecycle/readiness';
+import { FulfilOrders } from './orders/fulfilment';
 import { OrderUseCases } from './orders/useCases';
 import { OverloadGuard } from './overload/overloadGuard';
 import { migrate } from './store/migrate';
-import { readOutboxBacklog } from './store/outboxBacklog';
 import { PgOrderRepository } from './store/orderRepository';
+import { type OutboxBacklog, PgOutboxStore } from './store/outboxStore';
 import { createPool } from './store/pool';
+import { pollConsumerLag } from './telemetry/consumerLag';
 import { observeHttpRequests } from './telemetry/httpTelemetry';
 import type { Logger } from './telemetry/logger';
 import { ServiceMetrics } from './telemetry/metrics';
@@ -28,6 +35,13 @@ export interface RunningService {
   readonly overload: OverloadGuard;
   /** Bound ports (useful when the config asked for port 0). */
   readonly ports: { readonly http?: number; readonly grpc?: number; readonly admin: number };
+  /** Event pipeline pieces running in this process, and the outbox gauge source. */
+  readonly pipeline: {
+    readonly relay?: OutboxRelay;
+    readonly worker?: FulfilmentWorker;
+    /** Unpublished outbox rows and the age of the oldest (one cheap query). */
+    outboxBacklog(): Promise<OutboxBacklog>;
+  };
   /** Runs the full shutdown sequence; resolves to the exit code. */
   stop(reason?: string): Promise<number>;
 }
@@ -43,6 +57,8 @@ export async function startService(
     exit?: (code: number) => void;
     /** Sees every finished gRPC call (method, code, duration): the RED metrics hook. */
     onGrpcCallFinished?: (call: FinishedCall) => void;
+    /** Pipeline callbacks (publish, process, confirm, dead-letter) for the metrics. */
+    pipelineHooks?: PipelineHooks;
   } = {},
 ): Promise<RunningService> {
   const lifecycle = new Lifecycle(logger, config.shutdown, options.exit);
@@ -59,10 +75,6 @@ export async function startService(
   lifecycle.add({ name: 'database pool', close: () => pool.end() });
   readiness.add({ name: 'database', check: () => pingDatabase(pool, config.database.connectTimeoutMs) });
   metrics.observePool(pool, config.database.poolMax);
-  metrics.observeOutboxBacklog(() => readOutboxBacklog(pool), {
-    refreshMs: config.metrics.outboxRefreshMs,
-    timeoutMs: config.metrics.outboxQueryTimeoutMs,
-  });
 
   if (config.database.migrateOnStart) {
     const report = await migrate(pool);
@@ -86,10 +98,21 @@ export async function startService(
   overload.start();
   lifecycle.add({ name: 'overload guard', close: async () => overload.stop() });
 
-  const orders = new OrderUseCases({
-    repository: new PgOrderRepository(pool),
-    cursorSecret: config.orders.cursorSecret,
+  const repository = new PgOrderRepository(pool);
+  const orders = new OrderUseCases({ repository, cursorSecret: config.orders.cursorSecret });
+  const outboxStore = new PgOutboxStore(pool, {
+    databaseUrl: config.database.url,
+    onListenError: (err) => logger.warn('outbox listener connection lost', { err: err.message }),
   });
+  metrics.observeOutboxBacklog(
+    async () => {
+      const backlog = await outboxStore.backlog();
+      return { events: backlog.count, oldestAgeSeconds: backlog.oldestAgeSeconds };
+    },
+    { refreshMs: config.metrics.outboxRefreshMs, timeoutMs: config.metrics.outboxQueryTimeoutMs },
+  );
+  // The metrics always see the pipeline; tests may listen in as well.
+  const pipelineHooks = bothHooks(metrics.pipelineHooks, options.pipelineHooks);
 
   const admin = createAdminServer({ readiness, metrics: (accept) => metrics.render(accept) });
   const adminPort = await listen(admin, config.admin.host, config.admin.port);
@@ -144,6 +167,87 @@ export async function startService(
     });
   }
 
+  // The pipeline is registered after the servers, so it closes first: the relay finishes its
+  // batch and the worker commits its message while the pool is still open.
+  const runsRelay = config.roles.includes('relay') || (config.roles.includes('api') && config.relay.inApi);
+  const runsWorker = config.roles.includes('worker');
+  let relay: OutboxRelay | undefined;
+  let worker: FulfilmentWorker | undefined;
+  if (runsRelay || runsWorker) {
+    const kafka = createKafkaClient(config.kafka, logger.child({ component: 'kafka' }));
+    const prepare = provisionTopics(kafka, config, logger);
+    if (runsRelay) {
+      relay = new OutboxRelay({
+        store: outboxStore,
+        newPublisher: () => kafka.newPublisher(),
+        topic: config.events.ordersTopic,
+        source: config.events.source,
+        ...config.relay,
+        logger: logger.child({ component: 'outbox-relay' }),
+        hooks: pipelineHooks,
+        prepare,
+      });
+      relay.start();
+      lifecycle.add({ name: 'outbox relay', close: () => relay!.close() });
+      // An api process keeps accepting orders while the broker is away: only a relay-only process
+      // reports the broker in its readiness.
+      if (!config.roles.includes('api')) {
+        readiness.add({ name: 'outbox relay', check: () => Promise.resolve(relay!.healthy) });
+      }
+    }
+    if (runsWorker) {
+      let joined = false;
+      const w = new FulfilmentWorker({
+        source: kafka.newConsumerGroup({
+          groupId: config.worker.groupId,
+          topic: config.events.ordersTopic,
+          partitionsConcurrency: config.worker.partitionsConcurrency,
+          sessionTimeoutMs: config.worker.sessionTimeoutMs,
+          onStateChange: (state, error) => {
+            joined = state === 'joined';
+            // kafkajs restarts the consumer itself after retriable errors; readiness shows the gap.
+            if (state === 'crashed') logger.error('kafka consumer crashed', { err: error?.message });
+          },
+        }),
+        deadLetters: kafka.newPublisher(),
+        dlqTopic: config.events.dlqTopic,
+        fulfil: new FulfilOrders({
+          repository,
+          step: new SimulatedFulfilmentStep({
+            latencyMs: config.worker.fulfilLatencyMs,
+            failureRate: config.worker.failureRate,
+            seed: config.worker.failureSeed,
+          }),
+        }),
+        maxAttempts: config.worker.maxAttempts,
+        minBackoffMs: config.worker.minBackoffMs,
+        maxBackoffMs: config.worker.maxBackoffMs,
+        logger: logger.child({ component: 'fulfilment-worker' }),
+        hooks: pipelineHooks,
+        prepare,
+      });
+      worker = w;
+      void w.run();
+      lifecycle.add({ name: 'fulfilment worker', close: () => w.close() });
+      readiness.add({ name: 'kafka consumer', check: () => Promise.resolve(joined) });
+      const offsets = kafka.newOffsetsAdmin();
+      const lagPoller = pollConsumerLag({
+        admin: offsets,
+        groupId: config.worker.groupId,
+        topic: config.events.ordersTopic,
+        metrics,
+        intervalMs: config.metrics.consumerLagIntervalMs,
+      });
+      lifecycle.add({
+        name: 'consumer lag poller',
+        close: async () => {
+          await lagPoller.stop();
+          await offsets.close();
+        },
+      });
+    }
+  }
+
   return {
     lifecycle,
     pool,
@@ -154,7 +258,59 @@ export async function startService(
       ...(grpcPort !== undefined ? { grpc: grpcPort } : {}),
       admin: adminPort,
     },
+    pipeline: {
+      ...(relay ? { relay } : {}),
+      ...(worker ? { worker } : {}),
+      outboxBacklog: () => outboxStore.backlog(),
+    },
     stop: (reason = 'stop requested') => lifecycle.shutdown(reason),
+  };
+}
+
+/** Calls both hook sets (the metrics' and an optional listener's). */
+function bothHooks(first: PipelineHooks, second: PipelineHooks | undefined): PipelineHooks {
+  if (!second) return first;
+  return {
+    onPublished: (batchSize, seconds) => {
+      first.onPublished?.(batchSize, seconds);
+      second.onPublished?.(batchSize, seconds);
+    },
+    onPublishFailed: (batchSize, error) => {
+      first.onPublishFailed?.(batchSize, error);
+      second.onPublishFailed?.(batchSize, error);
+    },
+    onProcessed: (type, outcome, seconds) => {
+      first.onProcessed?.(type, outcome, seconds);
+      second.onProcessed?.(type, outcome, seconds);
+    },
+    onConfirmed: (delaySeconds) => {
+      first.onConfirmed?.(delaySeconds);
+      second.onConfirmed?.(delaySeconds);
+    },
+    onDeadLettered: (reason) => {
+      first.onDeadLettered?.(reason);
+      second.onDeadLettered?.(reason);
+    },
+  };
+}
+
+/** Idempotent topic provisioning, shared by relay and worker; logs what it created. */
+function provisionTopics(kafka: KafkaPipelineClient, config: Config, logger: Logger): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= kafka
+      .ensureTopics([
+        { topic: config.events.ordersTopic, partitions: config.events.ordersTopicPartitions },
+        { topic: config.events.dlqTopic, partitions: config.events.dlqTopicPartitions },
+      ])
+      .then((created) => {
+        if (created.length > 0) logger.info('kafka topics created', { topics: created });
+      })
+      .catch((err: unknown) => {
+        done = undefined;
+        throw err;
+      });
+    return done;
   };
 }
 

@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { testLab, uniqueTopic } from '../../../lab/src/testing';
 import { postJson, startTestService, validOrder, type TestService } from '../support/serviceHarness';
 
 let svc: TestService;
@@ -53,6 +54,65 @@ async function createOrderTrace(
     .at(-1);
   assert.ok(server, `no HTTP server span among ${spans.map((s) => s.name).join(', ')}`);
   return { orderId, server, trace: await spansOfTrace(server.spanContext().traceId) };
+}
+
+const kafkaScope = (s: ReadableSpan) => s.instrumentationScope.name.includes('kafkajs');
+
+/**
+ * One order through a service running api, relay and worker against the test lab's Kafka; resolves
+ * to the request's trace and the trace the worker's consumer span belongs to.
+ */
+async function pipelineTraceOfOneOrder(): Promise<{ requestTrace: ReadableSpan[]; trace: ReadableSpan[] }> {
+  const topic = uniqueTopic('spans');
+  const pipeline = await startTestService({
+    ROLES: 'api,relay,worker',
+    KAFKA_BROKERS: (await testLab()).kafka.brokers.join(','),
+    ORDERS_TOPIC: topic,
+    DLQ_TOPIC: `${topic}.dlq`,
+    WORKER_GROUP_ID: `${topic}.fulfilment`,
+    RELAY_POLL_MS: '100',
+    WORKER_FULFIL_LATENCY_MS: '5',
+    WORKER_SESSION_TIMEOUT_MS: '6000',
+  });
+  try {
+    const created = await postJson(
+      `${pipeline.baseUrl}/v1/orders`,
+      validOrder({ customerId: 'trace-pipeline' }),
+    );
+    assert.equal(created.status, 201);
+    const orderId = (created.json as { id: string }).id;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const [row] = await pipeline.query<{ status: string }>('SELECT status FROM orders WHERE id = $1', [
+        orderId,
+      ]);
+      if (row?.status === 'confirmed' || row?.status === 'rejected') break;
+      assert.ok(Date.now() < deadline, `order still ${row?.status} after 60 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const spans = await allSpans();
+    const server = spans
+      .filter(
+        (s) =>
+          s.kind === SpanKind.SERVER &&
+          s.attributes['http.route'] === '/v1/orders' &&
+          s.name.startsWith('POST'),
+      )
+      .at(-1)!;
+    const consumer = spans
+      .filter((s) => s.kind === SpanKind.CONSUMER && kafkaScope(s) && s.name.includes(topic))
+      .at(-1);
+    assert.ok(
+      consumer,
+      `no consumer span for ${topic}; scopes: ${[...new Set(spans.map((s) => s.instrumentationScope.name + ':' + SpanKind[s.kind]))].join(', ')}`,
+    );
+    return {
+      requestTrace: await spansOfTrace(server.spanContext().traceId),
+      trace: await spansOfTrace(consumer.spanContext().traceId),
+    };
+  } finally {
+    await pipeline.close();
+  }
 }
 
 describe('one order over HTTP produces one trace', () => {
@@ -144,7 +204,56 @@ describe('one order over HTTP produces one trace', () => {
     );
   });
 
-  it("relay producer span and worker consumer span (with its pg spans) join the request's trace", {
-    todo: 'PENDING-PIPELINE-SPANS: needs service/src/events (relay + worker); completed after the pipeline lands on main',
-  });
+  it(
+    'the relay publishes with a kafkajs producer span and the worker consumes under it, with its pg spans',
+    {
+      timeout: 90_000,
+      // Runs and reports without failing the suite: the worker consumes with eachBatch, for which
+      // the kafkajs instrumentation makes a root "poll" span and per-message "process" spans that
+      // only *link* to the producer; the worker's pg spans hang under "poll". Fix (events/): handle
+      // each message inside context.with(propagation.extract(message headers)) and a span of its own.
+      todo: 'DEFECT-WORKER-TRACE-CONTEXT: eachBatch consumption does not continue the producer trace',
+    },
+    async () => {
+      const { trace: pipelineTrace } = await pipelineTraceOfOneOrder();
+      const byId = new Map(pipelineTrace.map((s) => [s.spanContext().spanId, s]));
+      const names = pipelineTrace.map((s) => `${SpanKind[s.kind]} ${s.name}`).join(', ');
+      const producer = pipelineTrace.find((s) => s.kind === SpanKind.PRODUCER && kafkaScope(s));
+      const consumer = pipelineTrace.find((s) => s.kind === SpanKind.CONSUMER && kafkaScope(s));
+      assert.ok(producer && consumer, `producer and consumer spans: ${names}`);
+      assert.ok(
+        parentChainReaches(consumer, producer, byId),
+        'the consumer span continues the producer span',
+      );
+      const workerPg = pipelineTrace.filter(
+        (s) =>
+          s.instrumentationScope.name.includes('instrumentation-pg') && parentChainReaches(s, consumer, byId),
+      );
+      assert.ok(workerPg.length >= 1, `no pg spans under the consumer span: ${names}`);
+    },
+  );
+
+  it(
+    "relay producer span and worker consumer span join the request's trace",
+    {
+      timeout: 90_000,
+      // Runs and reports, but does not fail the suite until the relay is fixed: the kafkajs
+      // instrumentation parents each producer span on the relay's active context and then
+      // overwrites the traceparent the relay copied from the outbox row, so the pipeline starts a
+      // new trace. Fix (events/): send each row inside propagation.extract(row headers).
+      todo: 'DEFECT-RELAY-TRACE-CONTEXT: the relay publishes outside the stored trace context',
+    },
+    async () => {
+      const { requestTrace } = await pipelineTraceOfOneOrder();
+      const names = requestTrace.map((s) => `${SpanKind[s.kind]} ${s.name}`).join(', ');
+      assert.ok(
+        requestTrace.some((s) => s.kind === SpanKind.PRODUCER && kafkaScope(s)),
+        `no kafkajs producer span in the request's trace: ${names}`,
+      );
+      assert.ok(
+        requestTrace.some((s) => s.kind === SpanKind.CONSUMER && kafkaScope(s)),
+        `no kafkajs consumer span in the request's trace: ${names}`,
+      );
+    },
+  );
 });

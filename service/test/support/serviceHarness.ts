@@ -31,9 +31,15 @@ export const NO_SHEDDING: Record<string, string> = {
  */
 export async function startTestService(
   env: Record<string, string> = {},
-  options: Omit<NonNullable<Parameters<typeof startService>[2]>, 'exit'> & { logStream?: Writable } = {},
+  options: Omit<NonNullable<Parameters<typeof startService>[2]>, 'exit'> & {
+    /** Use this database instead of a fresh one; the caller drops it. */
+    database?: FreshDatabase;
+    /** Tests that assert on log lines read them from this stream instead of stdout. */
+    logStream?: Writable;
+  } = {},
 ): Promise<TestService> {
-  const database = await freshDatabase('svc');
+  const { database: given, logStream, ...serviceOptions } = options;
+  const database = given ?? (await freshDatabase('svc'));
   const config = loadConfig({
     DATABASE_URL: database.url,
     HTTP_PORT: '0',
@@ -46,8 +52,6 @@ export async function startTestService(
     ...env,
   });
   const logger = createLogger({ level: config.log.level, service: 'orderlab-test', roles: config.roles });
-  const { logStream, ...serviceOptions } = options;
-  // Tests that assert on log lines read them from a stream instead of stdout.
   if (logStream) {
     logger.clear();
     logger.add(new winston.transports.Stream({ stream: logStream }));
@@ -65,7 +69,7 @@ export async function startTestService(
     },
     async close() {
       await service.stop('test finished');
-      await database.drop();
+      if (!given) await database.drop(); // a database handed in belongs to the caller
     },
   };
 }
