@@ -72,7 +72,8 @@ export function createKafkaClient(
   return {
     newPublisher: () => new KafkaEventPublisher(publishing),
     newConsumerGroup: (opts) => new KafkaMessageSource(kafka, opts),
-    newOffsetsAdmin: () => new KafkaOffsetsAdmin(kafka),
+    // The bounded-retry client: a lag poll must fail fast with the broker away, not hold shutdown.
+    newOffsetsAdmin: () => new KafkaOffsetsAdmin(publishing),
     ensureTopics: async (topics: readonly TopicSpec[]) => {
       const admin = kafka.admin();
       await admin.connect();

@@ -39,7 +39,8 @@ export function pollConsumerLag(options: {
   return {
     async stop() {
       clearInterval(timer);
-      await running;
+      // Wait a little for a poll in flight, never for a broker that is away.
+      await Promise.race([running, new Promise((r) => setTimeout(r, 1000).unref())]);
     },
   };
 }
