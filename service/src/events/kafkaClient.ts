@@ -9,6 +9,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Config } from '../config/config';
+import { startSendSpans, withProcessSpan } from './messagingSpans';
 import type { OffsetsAdmin } from '../telemetry/consumerLag';
 import type { Logger } from '../telemetry/logger';
 import type {
@@ -138,11 +139,18 @@ class KafkaEventPublisher implements EventPublisher {
 
   async send(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
     const producer = await this.connected();
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: messages.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })),
-    });
+    const spans = startSendSpans(topic, messages);
+    try {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: messages.map((m, i) => ({ key: m.key, value: m.value, headers: spans.headers[i] })),
+      });
+    } catch (err) {
+      spans.end(err as Error);
+      throw err;
+    }
+    spans.end();
   }
 
   async reset(): Promise<void> {
@@ -233,17 +241,15 @@ class KafkaMessageSource implements MessageSource {
         try {
           for (const message of batch.messages) {
             if (!isRunning() || isStale()) break;
-            await handle(
-              {
-                topic: t,
-                partition,
-                offset: message.offset,
-                key: message.key,
-                value: message.value,
-                headers: headersToStrings(message.headers),
-              },
-              { heartbeat },
-            );
+            const consumed: ConsumedMessage = {
+              topic: t,
+              partition,
+              offset: message.offset,
+              key: message.key,
+              value: message.value,
+              headers: headersToStrings(message.headers),
+            };
+            await withProcessSpan(consumed, () => handle(consumed, { heartbeat }));
             resolveOffset(message.offset);
             next = (BigInt(message.offset) + 1n).toString();
             uncommitted++;

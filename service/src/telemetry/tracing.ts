@@ -4,7 +4,6 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { WinstonInstrumentation } from '@opentelemetry/instrumentation-winston';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -34,7 +33,8 @@ export function orderlabInstrumentations() {
     new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
     // Without a parent, pg spans are relay polls, readiness pings and metric queries: noise.
     new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
-    new KafkaJsInstrumentation(),
+    // Kafka spans come from events/messagingSpans.ts, one per message, continuing each order's own
+    // trace; instrumentation-kafkajs would parent them on the relay's batch and a consumer "poll".
     new GrpcInstrumentation({ ignoreGrpcMethods: [/^Check$/, /^Watch$/, /ServerReflectionInfo/] }),
     // Log correlation (trace_id/span_id on each record); logs go to stdout, not over OTLP.
     new WinstonInstrumentation({ disableLogSending: true }),
