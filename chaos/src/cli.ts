@@ -97,14 +97,24 @@ async function main(): Promise<number> {
     stopping = true;
     log('interrupted: the drill finishes its cleanup (Ctrl-C again to abandon it)');
   });
+  let settled = false;
+  process.on('beforeExit', () => {
+    // An awaited promise that can never settle empties the event loop: say so instead of exiting 0.
+    if (!settled) {
+      process.stderr.write('drill: stopped before finishing (an awaited operation can never complete)\n');
+      process.exitCode = 1;
+    }
+  });
   try {
     const result = await executeDrill(args, log);
+    settled = true;
     for (const c of result.report.checks) {
       log(`  ${c.status === 'pass' ? 'ok  ' : c.status === 'fail' ? 'FAIL' : 'skip'} ${c.name}: ${c.detail}`);
     }
     process.stdout.write(`${summaryLine(result)}\n`);
     return result.report.verdict.passed ? 0 : 1;
   } catch (error) {
+    settled = true;
     process.stderr.write(`drill: ${(error as Error).message}\n`);
     return 1;
   }

@@ -2,14 +2,14 @@ import { check } from '../audit/verdict';
 import type { Drill } from './drill';
 import { SHED_IN_FAULT } from './expectations';
 import { pollStatuses, steadyLoadWithFault } from './common';
-import { ALERTS } from './knobs';
+import { ALERTS, NOT_OVERLOAD_ENV } from './knobs';
 
 export const dbLoss: Drill = {
   name: 'db-loss',
   title: 'PostgreSQL stops under load',
   objective:
     'With the database gone the API fails fast with 503 + Retry-After (no 30 s hangs), readiness turns false, and it recovers by itself when PostgreSQL returns, without a restart.',
-  setup: { apiReplicas: 1, loadBalancer: false, pipeline: true, serviceEnv: {} },
+  setup: { apiReplicas: 1, loadBalancer: false, pipeline: true, serviceEnv: NOT_OVERLOAD_ENV },
   defaults: { rate: 30, durationS: 60, shortDurationS: 40 },
   expectations: {
     explained: [

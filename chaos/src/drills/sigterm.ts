@@ -4,7 +4,7 @@ import { check } from '../audit/verdict';
 import type { LedgerEntry } from '../load/ledger';
 import type { Drill } from './drill';
 import { apiUrlOf } from './common';
-import { SERVICE_ENV } from './knobs';
+import { NOT_OVERLOAD_ENV, SERVICE_ENV } from './knobs';
 
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
 const DRAIN_DELAY_MS = 1000;
@@ -20,6 +20,7 @@ export const sigterm: Drill = {
     pipeline: true,
     ownedApi: { viaLatencyProxy: false },
     serviceEnv: {
+      ...NOT_OVERLOAD_ENV,
       [SERVICE_ENV.shutdownTimeoutMs]: String(SHUTDOWN_TIMEOUT_MS),
       [SERVICE_ENV.shutdownDrainDelayMs]: String(DRAIN_DELAY_MS),
     },

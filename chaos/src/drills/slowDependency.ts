@@ -3,7 +3,7 @@ import { check } from '../audit/verdict';
 import type { Drill } from './drill';
 import { SHED_IN_FAULT } from './expectations';
 import { steadyLoadWithFault } from './common';
-import { ALERTS, SERVICE_ENV, SLO_LATENCY_MS } from './knobs';
+import { ALERTS, NOT_OVERLOAD_ENV, SERVICE_ENV, SLO_LATENCY_MS } from './knobs';
 
 /** Added to every PostgreSQL reply on the way back to the service. */
 export const DEFAULT_DB_LATENCY_MS = 150;
@@ -18,7 +18,7 @@ export const slowDependency: Drill = {
     loadBalancer: false,
     pipeline: true,
     ownedApi: { viaLatencyProxy: true },
-    serviceEnv: { [SERVICE_ENV.dbStatementTimeoutMs]: '1000' },
+    serviceEnv: { ...NOT_OVERLOAD_ENV, [SERVICE_ENV.dbStatementTimeoutMs]: '1000' },
   },
   defaults: { rate: 30, durationS: 60, shortDurationS: 40 },
   expectations: {
