@@ -75,7 +75,7 @@ test('deliberately broken: an order confirmed twice, one never confirmed, one mi
   assert.match(reasons, /missing from the orders table: c/);
   assert.match(reasons, /2 never confirmed: b, c/);
   assert.match(reasons, /1 confirmed more than once: a/);
-  assert.match(reasons, /not in status confirmed: b=pending/);
+  assert.match(reasons, /not decided \(confirmed\/rejected\): b=pending/);
 });
 
 test('healthy evidence passes; no acknowledged order at all fails', () => {
