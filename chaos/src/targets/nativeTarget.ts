@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PrometheusClient } from '../audit/prometheus';
 import { LatencyProxy } from '../infra/latencyProxy';
 import { NginxBalancer } from '../infra/nginxBalancer';
@@ -24,6 +25,8 @@ export interface NativeTargetOptions {
 /** Every service role the drills use; replicas that a drill does not need stay stopped. */
 const DRILL_LAB_SERVICES = 'api*2,relay,worker';
 const API_REPLICAS = ['api-1', 'api-2'];
+/** Pause between one replica being ready and restarting the next (longer than nginx's fail_timeout). */
+const ROLLING_SETTLE_MS = 3000;
 
 /** Ports of the drill runner's own processes, shifted by the same offset as the lab. */
 export function ownedPorts(offset: number) {
@@ -205,7 +208,10 @@ export class NativeTarget implements Target {
       await lab.stop(name);
       onStep(`${name} exited; starting it again`);
       await lab.start(name); // waits for /readyz
-      onStep(`${name} ready again`);
+      onStep(`${name} ready again; ${ROLLING_SETTLE_MS / 1000} s for the balancer to use it before the next`);
+      // Like minReadySeconds: nginx retries a failed peer only after its fail_timeout, so restarting
+      // the next replica at once could leave the balancer with no live upstream.
+      await sleep(ROLLING_SETTLE_MS);
     }
   }
 
