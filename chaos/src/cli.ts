@@ -49,8 +49,16 @@ export async function executeDrill(
     });
   }
   const durationS = args.durationS ?? (args.short ? drill.defaults.shortDurationS : drill.defaults.durationS);
+  const configured =
+    Object.keys(args.serviceEnv).length === 0
+      ? drill
+      : {
+          ...drill,
+          setup: { ...drill.setup, serviceEnv: { ...drill.setup.serviceEnv, ...args.serviceEnv } },
+        };
+  if (configured !== drill) log(`service environment for this run: ${JSON.stringify(args.serviceEnv)}`);
   return runDrill({
-    drill,
+    drill: configured,
     args: { rate: args.rate ?? drill.defaults.rate, durationS, seed: args.seed, short: args.short },
     target,
     reportDir,

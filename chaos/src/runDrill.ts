@@ -186,7 +186,16 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
     entries,
     faults,
     window: { start: loadStart, end: loadEnd },
-    facts: outcome.facts,
+    facts: {
+      ...outcome.facts,
+      ...(Object.keys(drill.setup.serviceEnv).length > 0
+        ? {
+            'service environment': Object.entries(drill.setup.serviceEnv)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' '),
+          }
+        : {}),
+    },
     prometheus: prometheusEvidence,
     checks,
     files,
