@@ -53,6 +53,8 @@ export function ledgerChecks(input: LedgerCheckInput): Check[] {
       sent.length === 0
         ? 'nothing was sent'
         : `send lag p99 ${fmt(lagP99)}${lagP99 > MAX_GENERATOR_LAG_MS ? ': the generator was starved (CPU); latency figures include its lag' : ''}`,
+      // Lag only taints latency verdicts: required when the drill judges latency.
+      x.acceptedP99 !== undefined || x.failFastP99Ms !== undefined || x.minGoodputRatioInFault !== undefined,
     ),
   );
 
