@@ -35,7 +35,7 @@ export function ownedPorts(offset: number) {
     ownedApiGrpc: 50066 + offset,
     ownedApiAdmin: 9467 + offset,
     balancer: 8096 + offset,
-    postgresProxy: 55433 + offset,
+    postgresProxy: 25433 + offset,
   };
 }
 
@@ -182,10 +182,10 @@ export class NativeTarget implements Target {
     if (!(await this.requireLab.kill(component))) throw new Error(`${component} was not running`);
   }
   async pause(component: string): Promise<void> {
-    if (!this.requireLab.pause(component)) throw new Error(`${component} was not running`);
+    if (!(await this.requireLab.pause(component))) throw new Error(`${component} was not running`);
   }
   async resume(component: string): Promise<void> {
-    if (!this.requireLab.resume(component)) throw new Error(`${component} was not running`);
+    if (!(await this.requireLab.resume(component))) throw new Error(`${component} was not running`);
   }
 
   async terminateOwnedApi(timeoutMs: number): Promise<TerminationResult> {
@@ -241,7 +241,7 @@ export class NativeTarget implements Target {
     // Heal anything a failed drill left broken, then stop what this run started.
     for (const name of [...LAB_INFRA, ...API_REPLICAS, 'relay', 'worker']) {
       try {
-        lab.resume(name);
+        await lab.resume(name);
       } catch {
         // not running
       }
