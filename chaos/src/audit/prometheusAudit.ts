@@ -101,6 +101,20 @@ export async function collectPrometheusEvidence(options: {
   const rules = await prometheus.alertRules().catch(() => []);
   const ruleOf = (name: string) => rules.find((r) => r.name === name);
 
+  // Alerts whose condition outlives the fault may fire after the load: wait for them (bounded).
+  const lateOnes = options.expectedAlerts.filter((a) => a.fires && a.outlivesFault && ruleOf(a.name));
+  if (lateOnes.length > 0) {
+    const deadline = Date.now() + options.resolveWaitS * 1000;
+    for (;;) {
+      const firing = await prometheus
+        .instant(`ALERTS{alertstate="firing",alertname=~"${lateOnes.map((a) => a.name).join('|')}"}`)
+        .catch(() => []);
+      if (firing.length >= lateOnes.length || Date.now() >= deadline) break;
+      options.log(`  audit: waiting for ${lateOnes.map((a) => a.name).join(', ')} to fire`);
+      await sleep(5000);
+    }
+  }
+
   // Wait (bounded) for alerts that fired to resolve, so "resolved" is observed, not assumed.
   let to = options.to;
   const waitFor = options.expectedAlerts.filter((a) => a.resolves && ruleOf(a.name));
@@ -173,12 +187,16 @@ export async function collectPrometheusEvidence(options: {
     .catch(() => []);
   const alerts = options.expectedAlerts.map((a) => alertTimeline(a.name, alertsRange, to, stepS));
   for (const expected of options.expectedAlerts) {
+    const availableS =
+      expected.outlivesFault && faults.length > 0
+        ? (to - Math.min(...faults.map((f) => f.start))) / 1000
+        : longestFaultS;
     checks.push(
       ...alertCheck(
         expected,
         alerts.find((t) => t.name === expected.name),
         ruleOf(expected.name),
-        longestFaultS,
+        availableS,
       ),
     );
   }

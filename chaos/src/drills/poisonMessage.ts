@@ -37,7 +37,15 @@ export const poisonMessage: Drill = {
     maxUnexplainedFailures: 0,
     minAcceptedShare: { share: 0.99, phases: ['before', 'fault', 'recovery', 'after'] },
     data: { confirmWithinS: 60 },
-    alerts: [{ name: ALERTS.dlqGrowth, fires: true, resolves: false, because: 'dead letters arrived' }],
+    alerts: [
+      {
+        name: ALERTS.dlqGrowth,
+        fires: true,
+        resolves: false,
+        because: 'dead letters arrived',
+        outlivesFault: true,
+      },
+    ],
     recoveryGraceS: 5,
   },
   async run(ctx) {

@@ -20,7 +20,8 @@ export const slowDependency: Drill = {
     ownedApi: { viaLatencyProxy: true },
     serviceEnv: { ...NOT_OVERLOAD_ENV, [SERVICE_ENV.dbStatementTimeoutMs]: '1000' },
   },
-  defaults: { rate: 30, durationS: 60, shortDurationS: 40 },
+  // Full length lets the latency burn-rate alert (for 2 m) fire if the SLO is not kept.
+  defaults: { rate: 30, durationS: 300, shortDurationS: 40 },
   expectations: {
     explained: [
       SHED_IN_FAULT,
@@ -45,6 +46,7 @@ export const slowDependency: Drill = {
       heal: () => ctx.target.setDatabaseLatency(0),
       url: ctx.target.connection().ownedApiUrl,
       target: 'owned-api',
+      placement: ctx.args.short ? { at: 0.25, for: 0.35 } : { at: 0.15, for: 0.65 },
     });
     const ok = entries.filter(
       (e) => classifyOutcome(e) === 'ok' && classifyWindow(e.intendedAt, [window], 0) === 'fault',

@@ -49,6 +49,8 @@ export class NativeTarget implements Target {
   private ownedApi: OwnedProcess | undefined;
   private proxy: LatencyProxy | undefined;
   private readonly ports;
+  /** Ports of the owned API (api-1's planned ports when no replica runs, so Prometheus scrapes it). */
+  private ownedApiPorts: { http: number; grpc: number; admin: number } | undefined;
 
   constructor(private readonly options: NativeTargetOptions) {
     this.ports = ownedPorts(options.portOffset);
@@ -120,6 +122,18 @@ export class NativeTarget implements Target {
       this.options.log(`latency proxy ${this.proxy.address} → PostgreSQL 127.0.0.1:${conn.postgres.port}`);
     }
     const node = path.join(this.options.repoRoot, 'node_modules', '.bin', 'node');
+    // With no lab replica running, the owned API takes api-1's ports: the lab's Prometheus scrapes
+    // them, so SLO figures and burn-rate alerts see its requests.
+    const planned = conn.services['api-1'];
+    const ports =
+      setup.apiReplicas === 0 && planned
+        ? {
+            http: Number(new URL(planned.httpUrl).port),
+            grpc: Number(planned.grpcAddress.split(':').at(-1)),
+            admin: Number(new URL(planned.adminUrl).port),
+          }
+        : { http: this.ports.ownedApiHttp, grpc: this.ports.ownedApiGrpc, admin: this.ports.ownedApiAdmin };
+    this.ownedApiPorts = ports;
     this.ownedApi = new OwnedProcess({
       command: existsSync(node) ? node : process.execPath,
       args: ['--enable-source-maps', path.join(this.options.repoRoot, 'dist', 'service', 'src', 'main.js')],
@@ -130,19 +144,19 @@ export class NativeTarget implements Target {
         ),
         ROLES: 'api',
         HOST: '127.0.0.1',
-        HTTP_PORT: String(this.ports.ownedApiHttp),
-        GRPC_PORT: String(this.ports.ownedApiGrpc),
-        ADMIN_PORT: String(this.ports.ownedApiAdmin),
+        HTTP_PORT: String(ports.http),
+        GRPC_PORT: String(ports.grpc),
+        ADMIN_PORT: String(ports.admin),
         DATABASE_URL: databaseUrl,
         KAFKA_BROKERS: conn.kafka.brokers.join(','),
         LOG_LEVEL: 'warn',
         ...setup.serviceEnv,
       },
       logPath: path.join(this.options.workDir, 'owned-api.log'),
-      readyUrl: `http://127.0.0.1:${this.ports.ownedApiAdmin}/readyz`,
+      readyUrl: `http://127.0.0.1:${ports.admin}/readyz`,
     });
     await this.ownedApi.start();
-    this.options.log(`owned api (pid ${this.ownedApi.pid}) on http://127.0.0.1:${this.ports.ownedApiHttp}`);
+    this.options.log(`owned api (pid ${this.ownedApi.pid}) on http://127.0.0.1:${ports.http}`);
   }
 
   connection(): TargetConnection {
@@ -150,7 +164,8 @@ export class NativeTarget implements Target {
     const setup = this.setup;
     const apiAdminUrls: Record<string, string> = {};
     for (const name of this.apiComponents()) apiAdminUrls[name] = this.serviceConn(name).adminUrl;
-    if (setup?.ownedApi) apiAdminUrls['owned-api'] = `http://127.0.0.1:${this.ports.ownedApiAdmin}`;
+    const owned = this.ownedApiPorts;
+    if (owned) apiAdminUrls['owned-api'] = `http://127.0.0.1:${owned.admin}`;
     const apiUrl = this.balancer
       ? this.balancer.url
       : (setup?.apiReplicas ?? 0) > 0
@@ -158,7 +173,7 @@ export class NativeTarget implements Target {
         : undefined;
     return {
       ...(apiUrl !== undefined ? { apiUrl } : {}),
-      ...(setup?.ownedApi ? { ownedApiUrl: `http://127.0.0.1:${this.ports.ownedApiHttp}` } : {}),
+      ...(owned ? { ownedApiUrl: `http://127.0.0.1:${owned.http}` } : {}),
       apiAdminUrls,
       postgresUrl: conn.postgres.url,
       kafkaBrokers: conn.kafka.brokers,
