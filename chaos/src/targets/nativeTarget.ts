@@ -28,6 +28,24 @@ const API_REPLICAS = ['api-1', 'api-2'];
 /** Pause between one replica being ready and restarting the next (longer than nginx's fail_timeout). */
 const ROLLING_SETTLE_MS = 3000;
 
+/**
+ * Service gRPC ports (50051+) sit in the kernel's ephemeral range, so an outgoing connection can hold
+ * one for a moment; the lab then refuses to start. Retry a couple of times before giving up.
+ */
+async function startWithRetry(lab: LabLike, name: string, log: (line: string) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await lab.start(name);
+      return;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (attempt >= 3 || !/already in use|address already in use|EADDRINUSE/i.test(message)) throw error;
+      log(`${name}: ${message.split(':')[0]}; retrying in 5 s (attempt ${attempt + 1} of 3)`);
+      await sleep(5000);
+    }
+  }
+}
+
 /** Ports of the drill runner's own processes, shifted by the same offset as the lab. */
 export function ownedPorts(offset: number) {
   return {
@@ -88,7 +106,7 @@ export class NativeTarget implements Target {
     for (const name of [...API_REPLICAS, 'relay', 'worker']) {
       if (lab.isRunning(name)) await lab.stop(name);
     }
-    for (const name of wanted) await lab.start(name);
+    for (const name of wanted) await startWithRetry(lab, name, log);
 
     if (setup.ownedApi) await this.startOwnedApi(setup);
     if (setup.loadBalancer && setup.apiReplicas > 0) {
