@@ -116,7 +116,7 @@ export async function collectPrometheusEvidence(options: {
   }
 
   // Wait (bounded) for alerts that fired to resolve, so "resolved" is observed, not assumed.
-  let to = options.to;
+  let to = lateOnes.length > 0 ? Date.now() : options.to;
   const waitFor = options.expectedAlerts.filter((a) => a.resolves && ruleOf(a.name));
   if (waitFor.length > 0) {
     const deadline = Date.now() + options.resolveWaitS * 1000;
