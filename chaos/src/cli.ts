@@ -105,6 +105,11 @@ async function main(): Promise<number> {
     stopping = true;
     log('interrupted: the drill finishes its cleanup (Ctrl-C again to abandon it)');
   });
+  process.on('SIGTERM', () => {
+    // Our own children (nginx, the owned API) are killed on exit; lab components stay for `lab down`.
+    log('SIGTERM: abandoning the drill; stop its lab with `npm run lab -- down --dir .lab/drills`');
+    process.exit(143);
+  });
   let settled = false;
   process.on('beforeExit', () => {
     // An awaited promise that can never settle empties the event loop: say so instead of exiting 0.
