@@ -49,8 +49,16 @@ export async function executeDrill(
     });
   }
   const durationS = args.durationS ?? (args.short ? drill.defaults.shortDurationS : drill.defaults.durationS);
+  const configured =
+    Object.keys(args.serviceEnv).length === 0
+      ? drill
+      : {
+          ...drill,
+          setup: { ...drill.setup, serviceEnv: { ...drill.setup.serviceEnv, ...args.serviceEnv } },
+        };
+  if (configured !== drill) log(`service environment for this run: ${JSON.stringify(args.serviceEnv)}`);
   return runDrill({
-    drill,
+    drill: configured,
     args: { rate: args.rate ?? drill.defaults.rate, durationS, seed: args.seed, short: args.short },
     target,
     reportDir,
@@ -97,14 +105,29 @@ async function main(): Promise<number> {
     stopping = true;
     log('interrupted: the drill finishes its cleanup (Ctrl-C again to abandon it)');
   });
+  process.on('SIGTERM', () => {
+    // Our own children (nginx, the owned API) are killed on exit; lab components stay for `lab down`.
+    log('SIGTERM: abandoning the drill; stop its lab with `npm run lab -- down --dir .lab/drills`');
+    process.exit(143);
+  });
+  let settled = false;
+  process.on('beforeExit', () => {
+    // An awaited promise that can never settle empties the event loop: say so instead of exiting 0.
+    if (!settled) {
+      process.stderr.write('drill: stopped before finishing (an awaited operation can never complete)\n');
+      process.exitCode = 1;
+    }
+  });
   try {
     const result = await executeDrill(args, log);
+    settled = true;
     for (const c of result.report.checks) {
       log(`  ${c.status === 'pass' ? 'ok  ' : c.status === 'fail' ? 'FAIL' : 'skip'} ${c.name}: ${c.detail}`);
     }
     process.stdout.write(`${summaryLine(result)}\n`);
     return result.report.verdict.passed ? 0 : 1;
   } catch (error) {
+    settled = true;
     process.stderr.write(`drill: ${(error as Error).message}\n`);
     return 1;
   }

@@ -16,6 +16,8 @@ export interface CliArgs {
   readonly composeProject?: string;
   readonly alertWaitS?: number;
   readonly grafanaUrl?: string;
+  /** Extra service environment for this run (experiments: "does a tighter bound keep the SLO?"). */
+  readonly serviceEnv: Readonly<Record<string, string>>;
 }
 
 export const HELP = `Usage: npm run drill -- <name> [options]
@@ -41,6 +43,8 @@ Options:
   --compose-file F         compose: the compose file (default compose.yaml)
   --compose-project P      compose: project name (default: compose's own)
   --alert-wait S           seconds to wait for expected alerts to resolve (default 90, short 30)
+  --service-env NAME=V     extra service environment for this run, repeatable (native target;
+                           e.g. SHED_MAX_POOL_WAITING=4 to try a tighter shedding bound)
   --grafana-url URL        push start/end annotations there (default GRAFANA_URL)
   -h, --help               this text
 `;
@@ -63,6 +67,7 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
     reportDir: 'reports/drills',
     keepLab: false,
     composeFile: 'compose.yaml',
+    serviceEnv: {},
     ...(env['GRAFANA_URL'] ? { grafanaUrl: env['GRAFANA_URL'] } : {}),
   };
   const positional: string[] = [];
@@ -113,6 +118,13 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
       case '--alert-wait':
         out.alertWaitS = numberFlag('--alert-wait', next(), 0);
         break;
+      case '--service-env': {
+        const pair = requireValue('--service-env', next());
+        const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+        if (!match) throw new Error(`--service-env needs NAME=value, got "${pair}"`);
+        out.serviceEnv = { ...out.serviceEnv, [match[1] as string]: match[2] as string };
+        break;
+      }
       case '--grafana-url':
         out.grafanaUrl = requireValue('--grafana-url', next());
         break;

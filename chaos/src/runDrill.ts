@@ -109,6 +109,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
   try {
     log(`preparing ${target.kind} target: ${describeSetup(drill)}`);
     await target.prepare(drill.setup);
+    await warmUp(target, args, log);
     await annotate(options.grafanaUrl, `drill ${drill.name} started`, [drill.name, 'drill', 'start']);
     outcome = await drill.run(ctx);
     await annotate(options.grafanaUrl, `drill ${drill.name} ended`, [drill.name, 'drill', 'end']);
@@ -185,7 +186,16 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
     entries,
     faults,
     window: { start: loadStart, end: loadEnd },
-    facts: outcome.facts,
+    facts: {
+      ...outcome.facts,
+      ...(Object.keys(drill.setup.serviceEnv).length > 0
+        ? {
+            'service environment': Object.entries(drill.setup.serviceEnv)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' '),
+          }
+        : {}),
+    },
     prometheus: prometheusEvidence,
     checks,
     files,
@@ -240,6 +250,27 @@ export function writeReport(report: DrillReport): void {
   writeFileSync(report.files.json, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(report.files.html, renderReportHtml(report));
 }
+
+/**
+ * A few seconds of load before the measured run (not in the ledger): a freshly started process
+ * JIT-compiles and fills its pools, and its first event-loop stalls would otherwise be charged to the drill.
+ */
+async function warmUp(target: Target, args: DrillArgs, log: (line: string) => void): Promise<void> {
+  const conn = target.connection();
+  const url = conn.apiUrl ?? conn.ownedApiUrl;
+  if (!url) return;
+  const rate = Math.min(Math.max(args.rate, 10), 50);
+  const result = await runOpenModelLoad({
+    baseUrl: url,
+    steps: [{ atS: 0, rate }],
+    durationS: WARM_UP_S,
+    seed: args.seed + 99,
+  });
+  const ok = result.entries.filter((e) => e.status !== null && e.status < 300).length;
+  log(`warm-up: ${ok}/${result.entries.length} accepted in ${WARM_UP_S} s at ${rate}/s (not audited)`);
+}
+
+const WARM_UP_S = 4;
 
 function describeSetup(drill: Drill): string {
   const s = drill.setup;

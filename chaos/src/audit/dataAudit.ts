@@ -19,6 +19,9 @@ export interface DataEvidence {
   readonly topicMessages: number;
 }
 
+/** Final statuses: the worker's decision (the simulated step may decline an order: rejected). */
+const DECIDED = new Set(['confirmed', 'rejected']);
+
 const sample = (ids: readonly string[], n = 3): string =>
   ids.slice(0, n).join(', ') + (ids.length > n ? ` (+${ids.length - n} more)` : '');
 
@@ -30,7 +33,7 @@ export function dataChecks(evidence: DataEvidence, confirmWithinS: number): Chec
   const notConfirmed = acked.filter((id) => (evidence.confirmations.get(id) ?? 0) === 0);
   const twice = acked.filter((id) => (evidence.confirmations.get(id) ?? 0) > 1);
   const wrongStatus = acked.filter(
-    (id) => evidence.dbStatus.has(id) && evidence.dbStatus.get(id) !== 'confirmed',
+    (id) => evidence.dbStatus.has(id) && !DECIDED.has(evidence.dbStatus.get(id) ?? ''),
   );
   const n = acked.length;
   return [
@@ -57,7 +60,7 @@ export function dataChecks(evidence: DataEvidence, confirmWithinS: number): Chec
         notConfirmed.length > 0 ? `${notConfirmed.length} never confirmed: ${sample(notConfirmed)}` : '',
         twice.length > 0 ? `${twice.length} confirmed more than once: ${sample(twice)}` : '',
         wrongStatus.length > 0
-          ? `${wrongStatus.length} not in status confirmed: ${sample(wrongStatus.map((id) => `${id}=${evidence.dbStatus.get(id)}`))}`
+          ? `${wrongStatus.length} not decided (confirmed/rejected): ${sample(wrongStatus.map((id) => `${id}=${evidence.dbStatus.get(id)}`))}`
           : '',
       ]
         .filter(Boolean)
@@ -94,9 +97,18 @@ export async function collectDataEvidence(options: DataAuditOptions): Promise<Da
     let confirmations = new Map<string, number>();
     let source = '';
     for (;;) {
-      dbStatus = await orderStatuses(db, acked);
-      ({ counts: confirmations, source } = await confirmationCounts(db, acked));
-      const waiting = acked.filter((id) => (confirmations.get(id) ?? 0) === 0).length;
+      // One snapshot for statuses and confirmations: a confirmation committing between two reads
+      // would otherwise look like "processed but still pending".
+      await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      try {
+        dbStatus = await orderStatuses(db, acked);
+        ({ counts: confirmations, source } = await confirmationCounts(db, acked));
+      } finally {
+        await db.query('COMMIT');
+      }
+      const waiting = acked.filter(
+        (id) => (confirmations.get(id) ?? 0) === 0 || !DECIDED.has(dbStatus.get(id) ?? ''),
+      ).length;
       if (waiting === 0 || Date.now() >= deadline) break;
       options.log(`  audit: ${waiting}/${acked.length} orders not confirmed yet, waiting`);
       await sleep(Math.min(2000, Math.max(100, deadline - Date.now())));

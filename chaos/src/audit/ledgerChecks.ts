@@ -24,6 +24,9 @@ export interface LedgerCheckInput {
   readonly referenceGoodput?: number;
 }
 
+/** Beyond this the generator, not the service, shapes the latency figures. */
+export const MAX_GENERATOR_LAG_MS = 100;
+
 const fmt = (ms: number): string => (Number.isNaN(ms) ? 'n/a' : `${Math.round(ms)} ms`);
 const pct = (share: number): string => `${(share * 100).toFixed(1)}%`;
 
@@ -35,6 +38,25 @@ export function ledgerChecks(input: LedgerCheckInput): Check[] {
   const checks: Check[] = [];
 
   checks.push(check('load ran', entries.length > 0, `${entries.length} requests in the ledger`));
+
+  // Latency counts from the intended send time; if the generator itself fell behind, that lag would
+  // be charged to the service. Say so rather than blame the service.
+  const sent = entries.filter((e) => e.sentAt !== null);
+  const lagP99 = percentile(
+    sent.map((e) => (e.sentAt as number) - e.intendedAt),
+    99,
+  );
+  checks.push(
+    check(
+      `load generator kept its schedule (send lag p99 ≤ ${MAX_GENERATOR_LAG_MS} ms)`,
+      sent.length === 0 || lagP99 <= MAX_GENERATOR_LAG_MS,
+      sent.length === 0
+        ? 'nothing was sent'
+        : `send lag p99 ${fmt(lagP99)}${lagP99 > MAX_GENERATOR_LAG_MS ? ': the generator was starved (CPU); latency figures include its lag' : ''}`,
+      // Lag only taints latency verdicts: required when the drill judges latency.
+      x.acceptedP99 !== undefined || x.failFastP99Ms !== undefined || x.minGoodputRatioInFault !== undefined,
+    ),
+  );
 
   const unexplained = unexplainedFailures(entries, x.explained, faults, recoveryMs);
   checks.push(

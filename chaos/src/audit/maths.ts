@@ -45,6 +45,19 @@ export function classifyWindow(at: number, faults: readonly FaultWindow[], recov
   return at < firstStart ? 'before' : 'after';
 }
 
+/**
+ * Phase of a request for explaining its failure: a request still in flight when a fault began (sent
+ * just before, answered after) was hit by the fault, so its life overlapping a fault window counts.
+ */
+export function classifyRequest(
+  entry: Pick<LedgerEntry, 'intendedAt' | 'completedAt'>,
+  faults: readonly FaultWindow[],
+  recoveryMs: number,
+): Phase {
+  if (faults.some((f) => entry.intendedAt <= f.end && entry.completedAt >= f.start)) return 'fault';
+  return classifyWindow(entry.intendedAt, faults, recoveryMs);
+}
+
 export interface SecondBucket {
   /** Start of the second, epoch ms. */
   readonly at: number;
@@ -175,7 +188,7 @@ export function unexplainedFailures(
   for (const entry of entries) {
     const outcome = classifyOutcome(entry);
     if (outcome === 'ok') continue;
-    const phase = classifyWindow(entry.intendedAt, faults, recoveryMs);
+    const phase = classifyRequest(entry, faults, recoveryMs);
     const explained = rules.some(
       (r) =>
         r.outcome === outcome &&

@@ -1,7 +1,7 @@
 import type { LedgerEntry } from '../load/ledger';
 import type { TerminationResult } from '../targets/target';
 import { classifyOutcome, describeFailures } from './maths';
-import { type Check, check } from './verdict';
+import { type Check, check, skip } from './verdict';
 
 /**
  * Checks of one process's SIGTERM: every request sent before the signal completed with 2xx
@@ -26,19 +26,24 @@ export function shutdownChecks(
   const failedInFlight = inFlight.filter((e) => classifyOutcome(e) !== 'ok');
   const refusedNote = refused.length > 0 ? ` (${refused.length} refused at connect: never reached it)` : '';
   return [
-    check(
-      'in-flight requests completed after SIGTERM',
-      failedInFlight.length === 0 && failedBefore.length === 0,
-      failedBefore.length === 0
-        ? `${inFlight.length} requests in flight at SIGTERM, all answered 2xx${refusedNote}`
-        : `${failedBefore.length} requests sent before SIGTERM failed (${inFlight.length} were in flight): ${describeFailures(
-            failedBefore.map((entry) => ({
-              entry,
-              outcome: classifyOutcome(entry),
-              phase: 'fault' as const,
-            })),
-          )} — the process did not drain`,
-    ),
+    inFlight.length === 0 && failedBefore.length === 0
+      ? skip(
+          'in-flight requests completed after SIGTERM',
+          `no request was in flight at SIGTERM: nothing proven${refusedNote}`,
+        )
+      : check(
+          'in-flight requests completed after SIGTERM',
+          failedInFlight.length === 0 && failedBefore.length === 0,
+          failedBefore.length === 0
+            ? `${inFlight.length} requests in flight at SIGTERM, all answered 2xx${refusedNote}`
+            : `${failedBefore.length} requests sent before SIGTERM failed (${inFlight.length} were in flight): ${describeFailures(
+                failedBefore.map((entry) => ({
+                  entry,
+                  outcome: classifyOutcome(entry),
+                  phase: 'fault' as const,
+                })),
+              )} — the process did not drain`,
+        ),
     check(
       'exit code 0 after SIGTERM',
       termination.exitCode === 0,

@@ -3,7 +3,7 @@ import { check } from '../audit/verdict';
 import type { Drill } from './drill';
 import { SHED_IN_FAULT } from './expectations';
 import { steadyLoadWithFault } from './common';
-import { ALERTS, SERVICE_ENV } from './knobs';
+import { ALERTS, NOT_OVERLOAD_ENV, SERVICE_ENV } from './knobs';
 
 /** Outbox bound small enough that a short fault reaches it at the default rate. */
 const OUTBOX_BOUND = 150;
@@ -17,7 +17,7 @@ export const brokerLoss: Drill = {
     apiReplicas: 1,
     loadBalancer: false,
     pipeline: true,
-    serviceEnv: { [SERVICE_ENV.outboxMaxBacklog]: String(OUTBOX_BOUND) },
+    serviceEnv: { ...NOT_OVERLOAD_ENV, [SERVICE_ENV.outboxMaxBacklog]: String(OUTBOX_BOUND) },
   },
   // Full length lets the outbox age alert (age > 60 s for 2 m) fire during a 3.5-minute outage.
   defaults: { rate: 40, durationS: 360, shortDurationS: 45 },
@@ -43,6 +43,7 @@ export const brokerLoss: Drill = {
       inject: () => ctx.target.kill('kafka'),
       heal: () => ctx.target.start('kafka'),
       placement: ctx.args.short ? { at: 0.2, for: 0.3 } : { at: 0.15, for: 0.6 },
+      tailS: 20,
     });
     const inFault = entries.filter((e) => classifyWindow(e.intendedAt, [window], 0) === 'fault');
     const accepted = inFault.filter((e) => classifyOutcome(e) === 'ok').length;

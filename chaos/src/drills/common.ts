@@ -27,7 +27,16 @@ export function faultTiming(
   };
 }
 
-/** Steady open-model load with one fault in the middle. */
+/** Seconds of load kept after the fault is healed, however long healing took. */
+export const DEFAULT_RECOVERY_TAIL_S = 15;
+/** The load is never stretched beyond its duration by more than this. */
+const MAX_STRETCH_S = 180;
+
+/**
+ * Steady open-model load with one fault in the middle. When healing takes long (a broker that needs
+ * 30 s to come back on a busy machine), the load runs on until `tailS` after the heal, so recovery is
+ * observed rather than cut off.
+ */
 export async function steadyLoadWithFault(
   ctx: DrillContext,
   fault: {
@@ -37,18 +46,30 @@ export async function steadyLoadWithFault(
     url?: string;
     target?: string;
     placement?: FaultPlacement;
+    tailS?: number;
   },
 ): Promise<{ entries: LedgerEntry[]; window: FaultWindow }> {
   const { durationS, rate } = ctx.args;
   const timing = faultTiming(durationS, fault.placement);
+  const stop = new AbortController();
+  const began = Date.now();
   const loading = ctx.load({
     url: fault.url ?? apiUrlOf(ctx),
     target: fault.target ?? 'api',
     steps: [{ atS: 0, rate }],
-    durationS,
+    durationS: durationS + MAX_STRETCH_S,
+    signal: stop.signal,
   });
   await ctx.sleep(timing.atS);
   const window = await ctx.fault(fault.name, fault.inject, timing.forS, fault.heal);
+  const end = Math.max(
+    began + durationS * 1000,
+    window.end + (fault.tailS ?? DEFAULT_RECOVERY_TAIL_S) * 1000,
+  );
+  if (end > began + durationS * 1000)
+    ctx.log(`load runs on until ${fault.tailS ?? DEFAULT_RECOVERY_TAIL_S} s after healing`);
+  await ctx.sleep((end - Date.now()) / 1000);
+  stop.abort();
   const { entries } = await loading;
   return { entries, window };
 }

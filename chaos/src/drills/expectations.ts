@@ -35,6 +35,11 @@ export interface ExpectedAlert {
   readonly resolves: boolean;
   /** Why this alert must fire in this drill (shown in the report and the docs). */
   readonly because: string;
+  /**
+   * Its condition outlives the fault (e.g. dead letters counted over 15 m): judged over the time from
+   * the fault to the end of the audit, and the audit waits (bounded) for it to fire.
+   */
+  readonly outlivesFault?: boolean;
 }
 
 /** Shedding with Retry-After is what the service is supposed to do under pressure, anywhere. */

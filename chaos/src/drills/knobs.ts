@@ -7,11 +7,22 @@
 export const SERVICE_ENV = {
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
   shutdownDrainDelayMs: 'SHUTDOWN_DRAIN_DELAY_MS',
-  outboxMaxBacklog: 'OUTBOX_MAX_BACKLOG',
-  maxConcurrentRequests: 'SHED_MAX_CONCURRENT_REQUESTS',
+  outboxMaxBacklog: 'SHED_MAX_OUTBOX_BACKLOG',
+  maxInFlight: 'SHED_MAX_IN_FLIGHT',
+  maxEventLoopDelayMs: 'SHED_MAX_EVENT_LOOP_DELAY_MS',
+  maxPoolWaiting: 'SHED_MAX_POOL_WAITING',
   dbStatementTimeoutMs: 'PG_STATEMENT_TIMEOUT_MS',
   dbConnectTimeoutMs: 'PG_CONNECT_TIMEOUT_MS',
 } as const;
+
+/**
+ * Drills that do not test overload raise the event-loop-delay shedding bound: on a small shared
+ * machine a process's own start-up stalls would otherwise shed requests and blur what the fault did.
+ * The overload drill keeps the service's default.
+ */
+export const NOT_OVERLOAD_ENV: Readonly<Record<string, string>> = {
+  SHED_MAX_EVENT_LOOP_DELAY_MS: '1000',
+};
 
 /** Alert names (prometheus/rules) the drills expect to fire. */
 export const ALERTS = {

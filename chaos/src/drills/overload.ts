@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { percentile } from '../audit/maths';
 import { check } from '../audit/verdict';
 import { probeCapacity } from '../load/capacityProbe';
 import type { Drill } from './drill';
@@ -18,6 +19,9 @@ function residentMiB(pid: number | undefined): number | undefined {
 }
 
 export const OVERLOAD_MEMORY_LIMIT_MIB = 768;
+/** Enough closed-loop workers to saturate the service (16 under-measured it by ~2× here), below the in-flight bound. */
+const PROBE_WORKERS = 48;
+const PROBE_SECONDS = 5;
 
 export const overload: Drill = {
   name: 'overload',
@@ -44,8 +48,12 @@ export const overload: Drill = {
     const url = apiUrlOf(ctx);
     let capacity = ctx.args.rate;
     if (capacity <= 0) {
-      ctx.log('measuring capacity (closed loop, 16 workers, 4 s)…');
-      const probe = await probeCapacity(url, { seconds: 4, concurrency: 16, seed: ctx.args.seed });
+      ctx.log(`measuring capacity (closed loop, ${PROBE_WORKERS} workers, ${PROBE_SECONDS} s)…`);
+      const probe = await probeCapacity(url, {
+        seconds: PROBE_SECONDS,
+        concurrency: PROBE_WORKERS,
+        seed: ctx.args.seed,
+      });
       capacity = Math.max(5, Math.round(probe.okPerSecond));
       ctx.log(`capacity ≈ ${capacity} orders/s (${probe.ok}/${probe.requests} ok)`);
       await ctx.sleep(2); // let the probe's backlog drain before the baseline
@@ -83,6 +91,20 @@ export const overload: Drill = {
       clearInterval(sampler);
     }
     const endMiB = residentMiB(ctx.target.pidOf(api));
+    // Service-side time (actual send → answer) of accepted spike requests, to tell the generator's lag apart.
+    const { entries } = await loading;
+    const spikeOk = entries.filter(
+      (e) =>
+        e.status !== null &&
+        e.status < 300 &&
+        e.sentAt !== null &&
+        e.intendedAt >= start &&
+        e.intendedAt <= start + spikeFor * 1000,
+    );
+    const serviceP99 = percentile(
+      spikeOk.map((e) => e.completedAt - (e.sentAt as number)),
+      99,
+    );
     return {
       referenceGoodput: capacity,
       checks: [
@@ -95,7 +117,12 @@ export const overload: Drill = {
           endMiB !== undefined,
         ),
       ],
-      facts: { capacityPerSecond: capacity, baselinePerSecond: baseline, spikePerSecond: spike },
+      facts: {
+        capacityPerSecond: capacity,
+        baselinePerSecond: baseline,
+        spikePerSecond: spike,
+        acceptedP99InSpikeFromActualSendMs: Number.isNaN(serviceP99) ? -1 : Math.round(serviceP99),
+      },
     };
   },
 };

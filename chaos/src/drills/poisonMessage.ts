@@ -4,7 +4,7 @@ import { readTopic } from '../audit/kafkaTopic';
 import { check } from '../audit/verdict';
 import type { Drill } from './drill';
 import { apiUrlOf } from './common';
-import { ALERTS, DLQ_REASON_HEADER } from './knobs';
+import { ALERTS, DLQ_REASON_HEADER, NOT_OVERLOAD_ENV } from './knobs';
 
 /** Two bad events: bytes that are not JSON, and a well-formed envelope whose data breaks the contract. */
 export function poisonMessages(marker: string): { key: string; value: string; kind: string }[] {
@@ -30,14 +30,22 @@ export const poisonMessage: Drill = {
   title: 'A poison event lands in the order topic',
   objective:
     'A malformed event goes to the dead-letter topic with its reason in the x-dlq-reason header; the worker does not stall on it and orders behind it are still confirmed.',
-  setup: { apiReplicas: 1, loadBalancer: false, pipeline: true, serviceEnv: {} },
+  setup: { apiReplicas: 1, loadBalancer: false, pipeline: true, serviceEnv: NOT_OVERLOAD_ENV },
   defaults: { rate: 30, durationS: 45, shortDurationS: 30 },
   expectations: {
     explained: [],
     maxUnexplainedFailures: 0,
     minAcceptedShare: { share: 0.99, phases: ['before', 'fault', 'recovery', 'after'] },
     data: { confirmWithinS: 60 },
-    alerts: [{ name: ALERTS.dlqGrowth, fires: true, resolves: false, because: 'dead letters arrived' }],
+    alerts: [
+      {
+        name: ALERTS.dlqGrowth,
+        fires: true,
+        resolves: false,
+        because: 'dead letters arrived',
+        outlivesFault: true,
+      },
+    ],
     recoveryGraceS: 5,
   },
   async run(ctx) {

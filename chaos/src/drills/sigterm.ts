@@ -4,10 +4,12 @@ import { check } from '../audit/verdict';
 import type { LedgerEntry } from '../load/ledger';
 import type { Drill } from './drill';
 import { apiUrlOf } from './common';
-import { SERVICE_ENV } from './knobs';
+import { NOT_OVERLOAD_ENV, SERVICE_ENV } from './knobs';
 
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
 const DRAIN_DELAY_MS = 1000;
+/** Slows each order creation to a few hundred ms so several are in flight when SIGTERM lands. */
+const SINGLE_DB_LATENCY_MS = 15;
 
 export const sigterm: Drill = {
   name: 'sigterm',
@@ -18,8 +20,10 @@ export const sigterm: Drill = {
     apiReplicas: 2,
     loadBalancer: true,
     pipeline: true,
-    ownedApi: { viaLatencyProxy: false },
+    // Its database replies go through the latency proxy, so requests take long enough to be in flight at SIGTERM.
+    ownedApi: { viaLatencyProxy: true },
     serviceEnv: {
+      ...NOT_OVERLOAD_ENV,
       [SERVICE_ENV.shutdownTimeoutMs]: String(SHUTDOWN_TIMEOUT_MS),
       [SERVICE_ENV.shutdownDrainDelayMs]: String(DRAIN_DELAY_MS),
     },
@@ -53,7 +57,10 @@ export const sigterm: Drill = {
     const entries: LedgerEntry[] = [];
 
     // Part 1: one process, SIGTERM in the middle of its load.
-    ctx.log(`part 1: SIGTERM to a single API process under ${rate}/s`);
+    ctx.log(
+      `part 1: SIGTERM to a single API process under ${rate}/s (+${SINGLE_DB_LATENCY_MS} ms per DB reply)`,
+    );
+    await ctx.target.setDatabaseLatency(SINGLE_DB_LATENCY_MS);
     const stopSingle = new AbortController();
     const single = ctx.load({
       url: apiUrlOf(ctx, 'owned'),
@@ -63,15 +70,17 @@ export const sigterm: Drill = {
       signal: stopSingle.signal,
     });
     await ctx.sleep(singleS / 2);
+    // New requests stop at SIGTERM, as when the orchestrator takes the instance out of rotation;
+    // the ones already sent (in flight or in the listen backlog) must all complete.
+    stopSingle.abort();
     const sigtermAt = Date.now();
     const termination = await ctx.target.terminateOwnedApi(SHUTDOWN_TIMEOUT_MS + 5000);
     ctx.markFault({ name: 'SIGTERM → exit (single process)', start: sigtermAt, end: Date.now() });
     ctx.log(
       `single process exited ${termination.seconds.toFixed(2)} s after SIGTERM with code ${termination.exitCode}`,
     );
-    await ctx.sleep(1);
-    stopSingle.abort();
     entries.push(...(await single).entries);
+    await ctx.target.setDatabaseLatency(0);
 
     // Part 2: rolling restart of two replicas behind nginx, load through the balancer.
     ctx.log(`part 2: rolling restart of ${ctx.target.apiComponents().join(', ')} behind the load balancer`);

@@ -3,7 +3,7 @@ import { check } from '../audit/verdict';
 import type { Drill } from './drill';
 import { SHED_IN_FAULT } from './expectations';
 import { steadyLoadWithFault } from './common';
-import { ALERTS, SERVICE_ENV, SLO_LATENCY_MS } from './knobs';
+import { ALERTS, NOT_OVERLOAD_ENV, SERVICE_ENV, SLO_LATENCY_MS } from './knobs';
 
 /** Added to every PostgreSQL reply on the way back to the service. */
 export const DEFAULT_DB_LATENCY_MS = 150;
@@ -18,9 +18,10 @@ export const slowDependency: Drill = {
     loadBalancer: false,
     pipeline: true,
     ownedApi: { viaLatencyProxy: true },
-    serviceEnv: { [SERVICE_ENV.dbStatementTimeoutMs]: '1000' },
+    serviceEnv: { ...NOT_OVERLOAD_ENV, [SERVICE_ENV.dbStatementTimeoutMs]: '1000' },
   },
-  defaults: { rate: 30, durationS: 60, shortDurationS: 40 },
+  // Full length lets the latency burn-rate alert (for 2 m) fire if the SLO is not kept.
+  defaults: { rate: 30, durationS: 300, shortDurationS: 40 },
   expectations: {
     explained: [
       SHED_IN_FAULT,
@@ -45,6 +46,7 @@ export const slowDependency: Drill = {
       heal: () => ctx.target.setDatabaseLatency(0),
       url: ctx.target.connection().ownedApiUrl,
       target: 'owned-api',
+      placement: ctx.args.short ? { at: 0.25, for: 0.35 } : { at: 0.15, for: 0.65 },
     });
     const ok = entries.filter(
       (e) => classifyOutcome(e) === 'ok' && classifyWindow(e.intendedAt, [window], 0) === 'fault',

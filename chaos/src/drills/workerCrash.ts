@@ -1,13 +1,13 @@
 import type { Drill } from './drill';
 import { steadyLoadWithFault } from './common';
-import { ALERTS } from './knobs';
+import { ALERTS, NOT_OVERLOAD_ENV } from './knobs';
 
 export const workerCrash: Drill = {
   name: 'worker-crash',
   title: 'The fulfilment worker is SIGKILLed mid-batch',
   objective:
     'Killing the consumer between its DB transaction and its offset commit must neither lose an order nor confirm one twice: processed_events makes the effect exactly once.',
-  setup: { apiReplicas: 1, loadBalancer: false, pipeline: true, serviceEnv: {} },
+  setup: { apiReplicas: 1, loadBalancer: false, pipeline: true, serviceEnv: NOT_OVERLOAD_ENV },
   defaults: { rate: 40, durationS: 60, shortDurationS: 40 },
   expectations: {
     explained: [],

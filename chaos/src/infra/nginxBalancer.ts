@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { killOnExit } from './childProcesses';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface NginxBalancerOptions {
@@ -37,7 +38,7 @@ http {
   uwsgi_temp_path ${tmp}/uwsgi;
   scgi_temp_path ${tmp}/scgi;
   upstream orderlab_api {
-${upstreams.map((u) => `    server ${u} max_fails=1 fail_timeout=2s;`).join('\n')}
+${upstreams.map((u) => `    server ${u} max_fails=1 fail_timeout=1s;`).join('\n')}
     keepalive 64;
   }
   server {
@@ -81,6 +82,7 @@ export class NginxBalancer {
       },
     );
     this.child = child;
+    killOnExit(child, 'SIGTERM');
     const deadline = Date.now() + 10_000;
     while (!(await isListening(listenPort))) {
       if (child.exitCode !== null || Date.now() > deadline) {

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { killOnExit } from './childProcesses';
 import type { TerminationResult } from '../targets/target';
 
 export interface OwnedProcessOptions {
@@ -41,6 +42,7 @@ export class OwnedProcess {
     });
     closeSync(fd);
     this.child = child;
+    killOnExit(child);
     this.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 60_000);
     for (;;) {

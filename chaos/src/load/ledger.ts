@@ -19,6 +19,8 @@ export interface LedgerEntry {
   readonly orderId?: string;
   /** Transport error code (ECONNREFUSED, ECONNRESET, timeout, client_overflow) or problem type of an error body. */
   readonly errorCode?: string;
+  /** `detail` of a problem+json error body (e.g. which limit shed the request), shortened. */
+  readonly errorDetail?: string;
   /** Retry-After header of an error response, as sent. */
   readonly retryAfter?: string;
 }
@@ -32,9 +34,15 @@ export class LedgerWriter {
   write(entry: LedgerEntry): void {
     this.stream.write(`${JSON.stringify(entry)}\n`);
   }
-  async close(): Promise<void> {
-    this.stream.end();
-    await once(this.stream, 'finish');
+  private closing: Promise<void> | undefined;
+
+  /** Flushes and closes the file; safe to call more than once. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.stream.end();
+      if (!this.stream.writableFinished) await once(this.stream, 'finish');
+    })();
+    return this.closing;
   }
 }
 

@@ -184,10 +184,12 @@ export async function runOpenModelLoad(options: OpenModelLoadOptions): Promise<L
       const completedAt = Date.now();
       let orderId: string | undefined;
       let problemType: string | undefined;
+      let problemDetail: string | undefined;
       try {
-        const json = JSON.parse(text) as { id?: unknown; type?: unknown };
+        const json = JSON.parse(text) as { id?: unknown; type?: unknown; detail?: unknown };
         if (response.ok && typeof json.id === 'string') orderId = json.id;
         if (!response.ok && typeof json.type === 'string') problemType = json.type;
+        if (!response.ok && typeof json.detail === 'string') problemDetail = json.detail.slice(0, 160);
       } catch {
         if (!response.ok) problemType = 'non-json body';
       }
@@ -203,6 +205,7 @@ export async function runOpenModelLoad(options: OpenModelLoadOptions): Promise<L
         latencyMs: completedAt - intendedAt,
         ...(orderId !== undefined ? { orderId } : {}),
         ...(problemType !== undefined ? { errorCode: problemType } : {}),
+        ...(problemDetail !== undefined ? { errorDetail: problemDetail } : {}),
         ...(retryAfter !== undefined ? { retryAfter } : {}),
       });
     } catch (error) {

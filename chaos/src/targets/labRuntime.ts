@@ -1,3 +1,5 @@
+import { Lab } from '../../../lab/src/lab';
+
 /**
  * The slice of the native lab runtime (lab/src/lab.ts) the drills use. Kept in one place so the
  * wiring to the lab is one file.
@@ -17,8 +19,8 @@ export interface LabLike {
   start(name: string): Promise<boolean>;
   stop(name: string): Promise<boolean>;
   kill(name: string): Promise<boolean>;
-  pause(name: string): boolean;
-  resume(name: string): boolean;
+  pause(name: string): Promise<boolean>;
+  resume(name: string): Promise<boolean>;
   isRunning(name: string): boolean;
   connection(): LabConnectionLike;
 }
@@ -35,8 +37,5 @@ export const LAB_INFRA = ['postgres', 'kafka', 'prometheus'] as const;
 
 /** Opens (does not start) the native lab in `dir`. */
 export function openLab(options: LabOpenOptions): LabLike {
-  // Loaded lazily: the lab runtime lands on main separately; this is the one place that names it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Lab } = require('../../../lab/src/lab') as { Lab: new (o: LabOpenOptions) => LabLike };
   return new Lab(options);
 }

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PrometheusClient } from '../audit/prometheus';
 import { LatencyProxy } from '../infra/latencyProxy';
 import { NginxBalancer } from '../infra/nginxBalancer';
@@ -24,6 +25,26 @@ export interface NativeTargetOptions {
 /** Every service role the drills use; replicas that a drill does not need stay stopped. */
 const DRILL_LAB_SERVICES = 'api*2,relay,worker';
 const API_REPLICAS = ['api-1', 'api-2'];
+/** Pause between one replica being ready and restarting the next (longer than nginx's fail_timeout). */
+const ROLLING_SETTLE_MS = 3000;
+
+/**
+ * Service gRPC ports (50051+) sit in the kernel's ephemeral range, so an outgoing connection can hold
+ * one for a moment; the lab then refuses to start. Retry a couple of times before giving up.
+ */
+async function startWithRetry(lab: LabLike, name: string, log: (line: string) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await lab.start(name);
+      return;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (attempt >= 3 || !/already in use|address already in use|EADDRINUSE/i.test(message)) throw error;
+      log(`${name}: ${message.split(':')[0]}; retrying in 5 s (attempt ${attempt + 1} of 3)`);
+      await sleep(5000);
+    }
+  }
+}
 
 /** Ports of the drill runner's own processes, shifted by the same offset as the lab. */
 export function ownedPorts(offset: number) {
@@ -32,7 +53,7 @@ export function ownedPorts(offset: number) {
     ownedApiGrpc: 50066 + offset,
     ownedApiAdmin: 9467 + offset,
     balancer: 8096 + offset,
-    postgresProxy: 55433 + offset,
+    postgresProxy: 25433 + offset,
   };
 }
 
@@ -46,6 +67,8 @@ export class NativeTarget implements Target {
   private ownedApi: OwnedProcess | undefined;
   private proxy: LatencyProxy | undefined;
   private readonly ports;
+  /** Ports of the owned API (api-1's planned ports when no replica runs, so Prometheus scrapes it). */
+  private ownedApiPorts: { http: number; grpc: number; admin: number } | undefined;
 
   constructor(private readonly options: NativeTargetOptions) {
     this.ports = ownedPorts(options.portOffset);
@@ -83,7 +106,7 @@ export class NativeTarget implements Target {
     for (const name of [...API_REPLICAS, 'relay', 'worker']) {
       if (lab.isRunning(name)) await lab.stop(name);
     }
-    for (const name of wanted) await lab.start(name);
+    for (const name of wanted) await startWithRetry(lab, name, log);
 
     if (setup.ownedApi) await this.startOwnedApi(setup);
     if (setup.loadBalancer && setup.apiReplicas > 0) {
@@ -117,6 +140,18 @@ export class NativeTarget implements Target {
       this.options.log(`latency proxy ${this.proxy.address} → PostgreSQL 127.0.0.1:${conn.postgres.port}`);
     }
     const node = path.join(this.options.repoRoot, 'node_modules', '.bin', 'node');
+    // With no lab replica running, the owned API takes api-1's ports: the lab's Prometheus scrapes
+    // them, so SLO figures and burn-rate alerts see its requests.
+    const planned = conn.services['api-1'];
+    const ports =
+      setup.apiReplicas === 0 && planned
+        ? {
+            http: Number(new URL(planned.httpUrl).port),
+            grpc: Number(planned.grpcAddress.split(':').at(-1)),
+            admin: Number(new URL(planned.adminUrl).port),
+          }
+        : { http: this.ports.ownedApiHttp, grpc: this.ports.ownedApiGrpc, admin: this.ports.ownedApiAdmin };
+    this.ownedApiPorts = ports;
     this.ownedApi = new OwnedProcess({
       command: existsSync(node) ? node : process.execPath,
       args: ['--enable-source-maps', path.join(this.options.repoRoot, 'dist', 'service', 'src', 'main.js')],
@@ -127,19 +162,19 @@ export class NativeTarget implements Target {
         ),
         ROLES: 'api',
         HOST: '127.0.0.1',
-        HTTP_PORT: String(this.ports.ownedApiHttp),
-        GRPC_PORT: String(this.ports.ownedApiGrpc),
-        ADMIN_PORT: String(this.ports.ownedApiAdmin),
+        HTTP_PORT: String(ports.http),
+        GRPC_PORT: String(ports.grpc),
+        ADMIN_PORT: String(ports.admin),
         DATABASE_URL: databaseUrl,
         KAFKA_BROKERS: conn.kafka.brokers.join(','),
         LOG_LEVEL: 'warn',
         ...setup.serviceEnv,
       },
       logPath: path.join(this.options.workDir, 'owned-api.log'),
-      readyUrl: `http://127.0.0.1:${this.ports.ownedApiAdmin}/readyz`,
+      readyUrl: `http://127.0.0.1:${ports.admin}/readyz`,
     });
     await this.ownedApi.start();
-    this.options.log(`owned api (pid ${this.ownedApi.pid}) on http://127.0.0.1:${this.ports.ownedApiHttp}`);
+    this.options.log(`owned api (pid ${this.ownedApi.pid}) on http://127.0.0.1:${ports.http}`);
   }
 
   connection(): TargetConnection {
@@ -147,7 +182,8 @@ export class NativeTarget implements Target {
     const setup = this.setup;
     const apiAdminUrls: Record<string, string> = {};
     for (const name of this.apiComponents()) apiAdminUrls[name] = this.serviceConn(name).adminUrl;
-    if (setup?.ownedApi) apiAdminUrls['owned-api'] = `http://127.0.0.1:${this.ports.ownedApiAdmin}`;
+    const owned = this.ownedApiPorts;
+    if (owned) apiAdminUrls['owned-api'] = `http://127.0.0.1:${owned.admin}`;
     const apiUrl = this.balancer
       ? this.balancer.url
       : (setup?.apiReplicas ?? 0) > 0
@@ -155,7 +191,7 @@ export class NativeTarget implements Target {
         : undefined;
     return {
       ...(apiUrl !== undefined ? { apiUrl } : {}),
-      ...(setup?.ownedApi ? { ownedApiUrl: `http://127.0.0.1:${this.ports.ownedApiHttp}` } : {}),
+      ...(owned ? { ownedApiUrl: `http://127.0.0.1:${owned.http}` } : {}),
       apiAdminUrls,
       postgresUrl: conn.postgres.url,
       kafkaBrokers: conn.kafka.brokers,
@@ -179,10 +215,10 @@ export class NativeTarget implements Target {
     if (!(await this.requireLab.kill(component))) throw new Error(`${component} was not running`);
   }
   async pause(component: string): Promise<void> {
-    if (!this.requireLab.pause(component)) throw new Error(`${component} was not running`);
+    if (!(await this.requireLab.pause(component))) throw new Error(`${component} was not running`);
   }
   async resume(component: string): Promise<void> {
-    if (!this.requireLab.resume(component)) throw new Error(`${component} was not running`);
+    if (!(await this.requireLab.resume(component))) throw new Error(`${component} was not running`);
   }
 
   async terminateOwnedApi(timeoutMs: number): Promise<TerminationResult> {
@@ -205,7 +241,10 @@ export class NativeTarget implements Target {
       await lab.stop(name);
       onStep(`${name} exited; starting it again`);
       await lab.start(name); // waits for /readyz
-      onStep(`${name} ready again`);
+      onStep(`${name} ready again; ${ROLLING_SETTLE_MS / 1000} s for the balancer to use it before the next`);
+      // Like minReadySeconds: nginx retries a failed peer only after its fail_timeout, so restarting
+      // the next replica at once could leave the balancer with no live upstream.
+      await sleep(ROLLING_SETTLE_MS);
     }
   }
 
@@ -235,7 +274,7 @@ export class NativeTarget implements Target {
     // Heal anything a failed drill left broken, then stop what this run started.
     for (const name of [...LAB_INFRA, ...API_REPLICAS, 'relay', 'worker']) {
       try {
-        lab.resume(name);
+        await lab.resume(name);
       } catch {
         // not running
       }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   classifyOutcome,
+  classifyRequest,
   classifyWindow,
   goodputPerSecond,
   percentile,
@@ -42,6 +43,19 @@ test('window classification: before, fault, recovery grace, after', () => {
   assert.equal(classifyWindow(22_000, faults, 3000), 'recovery');
   assert.equal(classifyWindow(23_001, faults, 3000), 'after');
   assert.equal(classifyWindow(5_000, [], 3000), 'before');
+});
+
+test('a request in flight when the fault began counts as hit by the fault', () => {
+  const faults = [{ name: 'db down', start: 10_000, end: 20_000 }];
+  const rule = [{ outcome: 'shed' as const, phases: ['fault' as const], because: 'db down' }];
+  const inFlight = { ...entry(9_991, 503, { retryAfter: '1' }), completedAt: 10_119 };
+  const before = { ...entry(9_000, 503, { retryAfter: '1' }), completedAt: 9_100 };
+  assert.equal(classifyRequest(inFlight, faults, 0), 'fault');
+  assert.equal(classifyRequest(before, faults, 0), 'before');
+  assert.deepEqual(
+    unexplainedFailures([inFlight, before], rule, faults, 0).map((f) => f.entry.intendedAt),
+    [9_000],
+  );
 });
 
 test('a 500 is never explained by a shed rule; a 503 + Retry-After in the fault is', () => {

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
+import { LedgerWriter, parseLedger } from '../../src/load/ledger';
 import {
   arrivalSchedule,
   assertLoopback,
@@ -121,4 +125,26 @@ test('connection refused is recorded as a transport error, not dropped', async (
   });
   assert.ok(result.entries.length >= 8);
   assert.ok(result.entries.every((e) => e.status === null && e.errorCode === 'ECONNREFUSED'));
+});
+
+test('the ledger writer closes once however often it is asked (a second close must not hang)', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ledger-'));
+  try {
+    const writer = new LedgerWriter(path.join(dir, 'ledger.ndjson'));
+    writer.write({
+      requestId: 'a',
+      idempotencyKey: 'k',
+      target: 'api',
+      intendedAt: 1,
+      sentAt: 1,
+      completedAt: 2,
+      status: 201,
+      latencyMs: 1,
+    });
+    await writer.close();
+    await writer.close();
+    assert.equal(parseLedger(readFileSync(path.join(dir, 'ledger.ndjson'), 'utf8')).length, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

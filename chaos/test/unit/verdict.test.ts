@@ -75,7 +75,7 @@ test('deliberately broken: an order confirmed twice, one never confirmed, one mi
   assert.match(reasons, /missing from the orders table: c/);
   assert.match(reasons, /2 never confirmed: b, c/);
   assert.match(reasons, /1 confirmed more than once: a/);
-  assert.match(reasons, /not in status confirmed: b=pending/);
+  assert.match(reasons, /not decided \(confirmed\/rejected\): b=pending/);
 });
 
 test('healthy evidence passes; no acknowledged order at all fails', () => {
@@ -152,4 +152,22 @@ test('ledger checks: latency SLO, shed share, fail-fast, goodput and recovery', 
     referenceGoodput: 100,
   });
   assert.equal(withReference.find((c) => c.name.startsWith('goodput'))?.status, 'fail');
+});
+
+test('a starved load generator fails the run with a reason that blames the generator, not the service', () => {
+  const entries = Array.from({ length: 50 }, (_, i) => ({
+    ...entry(i * 100, 201),
+    sentAt: i * 100 + (i % 2 ? 400 : 0),
+  }));
+  const checks = ledgerChecks({
+    entries,
+    faults: [],
+    expectations: base,
+    loadStart: 0,
+    loadEnd: 5000,
+    sloLatencyMs: 250,
+  });
+  const lag = checks.find((c) => c.name.startsWith('load generator kept its schedule'));
+  assert.equal(lag?.status, 'fail');
+  assert.match(lag?.detail ?? '', /send lag p99 400 ms: the generator was starved/);
 });
