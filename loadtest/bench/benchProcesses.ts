@@ -45,7 +45,10 @@ export async function startVariant(
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');
-      const code = await Promise.race([exited, sleep(15000).then(() => 'timeout' as const)]);
+      const code = await Promise.race([
+        exited,
+        sleep(15000, undefined, { ref: false }).then(() => 'timeout' as const),
+      ]);
       if (code !== 'timeout') return code;
       child.kill('SIGKILL');
       return exited;

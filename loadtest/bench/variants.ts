@@ -38,7 +38,7 @@ export const TELEMETRY_PRELOAD = 'dist/service/src/telemetry/preload.js';
 export const SERVICE_MAIN = 'dist/service/src/main.js';
 
 /** Service settings every service variant shares; only telemetry differs between them. */
-function serviceEnv(ctx: VariantContext): Record<string, string> {
+export function serviceEnv(ctx: VariantContext): Record<string, string> {
   return {
     ROLES: 'api',
     HOST: '127.0.0.1',
