@@ -3,6 +3,7 @@
  * and a bare node:http + pg baseline, interleaved in one run; ratios compared with a committed
  * baseline. See docs/benchmarks.md and `npm run bench -- --help`.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import {
   baselineFrom,
   compareWithBaseline,
   computeRatios,
+  gateValues,
   type RoundSample,
   roundOrder,
   summarise,
@@ -108,6 +110,26 @@ function loadOptions(
   };
 }
 
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds (user + system) a process has used so far, from /proc; undefined off Linux. */
+export function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
 async function measure(
   running: RunningVariant,
   endpoint: Endpoint,
@@ -117,8 +139,12 @@ async function measure(
   round: number,
 ): Promise<RoundSample> {
   const baseUrl = `http://127.0.0.1:${running.ctx.ports.http}`;
+  const cpuBefore = processCpuSeconds(running.child.pid);
   const result = await autocannon(loadOptions(baseUrl, endpoint, ids, opts, seconds));
+  const cpuAfter = processCpuSeconds(running.child.pid);
   return {
+    okResponses: result['2xx'],
+    ...(cpuBefore !== undefined && cpuAfter !== undefined ? { cpuSeconds: cpuAfter - cpuBefore } : {}),
     round,
     variant: running.variant.name,
     endpoint,
@@ -267,10 +293,22 @@ async function run(opts: BenchOptions): Promise<number> {
   const baselineFile = path.resolve(repoRoot, opts.baselinePath);
   const baseline = readBaseline(baselineFile);
   let baselineResult: BenchReport['baseline'] = null;
+  const gate = opts.gate ?? baseline?.gate ?? 'throughput';
   if (opts.compare && baseline) {
     const tolerance = opts.tolerance ?? baseline.tolerance;
-    const { checks, failed } = compareWithBaseline(ratios, { ...baseline, tolerance });
-    baselineResult = { path: opts.baselinePath, tolerance, checks, failed };
+    if (opts.gate && opts.gate !== (baseline.gate ?? 'throughput'))
+      problems.push(`--gate ${opts.gate} but the baseline holds ${baseline.gate ?? 'throughput'} ratios`);
+    const { checks, failed } = compareWithBaseline(gateValues(ratios, baseline.gate ?? 'throughput'), {
+      ...baseline,
+      tolerance,
+    });
+    baselineResult = {
+      path: opts.baselinePath,
+      gate: baseline.gate ?? 'throughput',
+      tolerance,
+      checks,
+      failed,
+    };
   } else if (opts.compare) {
     problems.push(`no baseline at ${opts.baselinePath}: run with --update-baseline to record one`);
   }
@@ -313,8 +351,9 @@ async function run(opts: BenchOptions): Promise<number> {
   );
   if (opts.updateBaseline && !runFailed) {
     const next = baselineFrom(
-      ratios,
+      gateValues(ratios, gate),
       opts.tolerance ?? baseline?.tolerance ?? 0.1,
+      gate,
       startedAt.toISOString(),
       `${report.command}; ${os.cpus().length} CPUs; medians of ${opts.rounds} interleaved rounds`,
     );

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { GATES, type Gate } from './benchMath';
 
 export const ENDPOINTS = ['post', 'get'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
@@ -21,6 +22,8 @@ export interface BenchOptions {
   readonly baselinePath: string;
   /** Overrides the baseline's own tolerance. */
   readonly tolerance: number | undefined;
+  /** Which ratios the baseline gate compares; default: the baseline's own, else throughput. */
+  readonly gate: Gate | undefined;
   readonly updateBaseline: boolean;
   readonly compare: boolean;
   readonly help: boolean;
@@ -47,6 +50,8 @@ background noise hits them alike; the report gives the median per variant and th
       --report-dir DIR    reports go to DIR/<timestamp>/                  (default reports/bench)
       --baseline FILE     committed ratio baseline        (default loadtest/bench/baseline.json)
       --tolerance X       allowed drop of a ratio below its baseline (default: the baseline's)
+      --gate KIND         throughput (ratios of req/s) or cpu (ratios of 2xx per CPU-second
+                          of the variant process, robust on a busy machine) (default: the baseline's)
       --update-baseline   write the measured ratios as the new baseline
       --no-compare        do not compare with the baseline (exit 0 unless the run fails)
   -h, --help              this text
@@ -103,6 +108,7 @@ export function parseBenchArgs(
         'report-dir': { type: 'string' },
         baseline: { type: 'string' },
         tolerance: { type: 'string' },
+        gate: { type: 'string' },
         'update-baseline': { type: 'boolean', default: false },
         'no-compare': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -136,6 +142,7 @@ export function parseBenchArgs(
     reportDir: v['report-dir'] ?? 'reports/bench',
     baselinePath: v.baseline ?? 'loadtest/bench/baseline.json',
     tolerance,
+    gate: list('gate', v.gate, GATES)?.[0],
     updateBaseline: v['update-baseline'] ?? false,
     compare: !(v['no-compare'] ?? false),
     help: v.help ?? false,

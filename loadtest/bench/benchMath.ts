@@ -13,6 +13,19 @@ export interface RoundSample {
   /** Socket errors and timeouts. */
   readonly errors: number;
   readonly non2xx: number;
+  /** 2xx responses in the step. */
+  readonly okResponses: number;
+  /** CPU seconds (user + system) the variant's process used during the step, when known. */
+  readonly cpuSeconds?: number;
+}
+
+/**
+ * 2xx responses per CPU-second of the variant's own process: the work a request costs, far less
+ * sensitive than req/s to other processes taking the cores. Undefined without a CPU reading.
+ */
+export function reqPerCpuSecond(s: RoundSample): number | undefined {
+  if (s.cpuSeconds === undefined || s.cpuSeconds <= 0) return undefined;
+  return s.okResponses / s.cpuSeconds;
 }
 
 export interface VariantSummary {
@@ -31,6 +44,8 @@ export interface VariantSummary {
   readonly requests: number;
   readonly errors: number;
   readonly non2xx: number;
+  /** Median of 2xx per CPU-second of the variant's process; undefined without CPU readings. */
+  readonly reqPerCpuSecond: number | undefined;
 }
 
 export function median(values: readonly number[]): number {
@@ -38,6 +53,11 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function medianOrUndefined(values: readonly (number | undefined)[]): number | undefined {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length > 0 ? median(known) : undefined;
 }
 
 export function summarise(samples: readonly RoundSample[]): VariantSummary[] {
@@ -65,6 +85,7 @@ export function summarise(samples: readonly RoundSample[]): VariantSummary[] {
       requests: group.reduce((sum, s) => sum + s.requests, 0),
       errors: group.reduce((sum, s) => sum + s.errors, 0),
       non2xx: group.reduce((sum, s) => sum + s.non2xx, 0),
+      reqPerCpuSecond: medianOrUndefined(group.map(reqPerCpuSecond)),
     };
   });
 }
@@ -86,6 +107,8 @@ export interface RatioResult extends RatioDefinition {
   readonly roundMin: number | undefined;
   readonly roundMax: number | undefined;
   readonly meetsTarget: boolean | undefined;
+  /** The same ratio of 2xx per CPU-second: what a request costs, robust to a busy machine. */
+  readonly cpuValue: number | undefined;
 }
 
 export function computeRatios(
@@ -114,13 +137,23 @@ export function computeRatios(
       roundMin: perRound.length > 0 ? Math.min(...perRound) : undefined,
       roundMax: perRound.length > 0 ? Math.max(...perRound) : undefined,
       meetsTarget: value === undefined ? undefined : value >= def.target,
+      cpuValue:
+        num?.reqPerCpuSecond !== undefined && den?.reqPerCpuSecond
+          ? num.reqPerCpuSecond / den.reqPerCpuSecond
+          : undefined,
     };
   });
 }
 
+export const GATES = ['throughput', 'cpu'] as const;
+/** Which ratios the baseline holds: of req/s (throughput) or of 2xx per CPU-second (cpu). */
+export type Gate = (typeof GATES)[number];
+
 export interface Baseline {
   /** A ratio may fall this far (absolute) below its baseline before the run fails. */
   readonly tolerance: number;
+  /** Absent in older files: throughput. */
+  readonly gate?: Gate;
   readonly ratios: Record<string, number>;
   readonly recordedAt?: string;
   readonly note?: string;
@@ -169,6 +202,7 @@ export function compareWithBaseline(
 export function baselineFrom(
   ratios: readonly { name: string; value: number | undefined }[],
   tolerance: number,
+  gate: Gate,
   recordedAt: string,
   note: string,
 ): Baseline {
@@ -177,7 +211,15 @@ export function baselineFrom(
     if (r.value === undefined) throw new Error(`cannot record a baseline: ratio ${r.name} was not measured`);
     values[r.name] = Math.round(r.value * 1000) / 1000;
   }
-  return { tolerance, ratios: values, recordedAt, note };
+  return { tolerance, gate, ratios: values, recordedAt, note };
+}
+
+/** The ratio values a gate compares: req/s ratios or 2xx-per-CPU-second ratios. */
+export function gateValues(
+  ratios: readonly RatioResult[],
+  gate: Gate,
+): { name: string; value: number | undefined }[] {
+  return ratios.map((r) => ({ name: r.name, value: gate === 'cpu' ? r.cpuValue : r.value }));
 }
 
 /** Rotates the variant order each round (A B C, B C A, C A B …) so no variant always goes first. */

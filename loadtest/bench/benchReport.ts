@@ -12,6 +12,7 @@ export interface BenchReport {
   readonly ratios: readonly RatioResult[];
   readonly baseline: {
     path: string;
+    gate: string;
     tolerance: number;
     checks: readonly RegressionCheck[];
     failed: boolean;
@@ -31,6 +32,7 @@ export function summaryRows(summaries: readonly VariantSummary[]): string[][] {
     fmt(s.p50Ms, 1),
     fmt(s.p975Ms, 1),
     fmt(s.p99Ms, 1),
+    fmt(s.reqPerCpuSecond),
     `${s.errors}/${s.non2xx}`,
   ]);
 }
@@ -43,6 +45,7 @@ export const SUMMARY_HEADER = [
   'p50 ms',
   'p97.5 ms',
   'p99 ms',
+  '2xx per CPU-s',
   'errors/non-2xx',
 ];
 
@@ -67,10 +70,11 @@ export function ratioRows(ratios: readonly RatioResult[]): string[][] {
     `${fmt(r.roundMin, 3)}–${fmt(r.roundMax, 3)}`,
     `≥ ${r.target}`,
     r.meetsTarget === undefined ? '—' : r.meetsTarget ? 'met' : 'MISSED',
+    fmt(r.cpuValue, 3),
   ]);
 }
 
-export const RATIO_HEADER = ['ratio (req/s)', 'median', 'per-round range', 'target', 'target'];
+export const RATIO_HEADER = ['ratio (req/s)', 'median', 'per-round range', 'target', 'met?', 'per CPU-s'];
 
 export function baselineRows(checks: readonly RegressionCheck[]): string[][] {
   return checks.map((c) => [
@@ -148,7 +152,7 @@ export function markdownReport(report: BenchReport): string {
   ];
   if (report.baseline) {
     parts.push(
-      `## Against the baseline (${report.baseline.path}, tolerance ${report.baseline.tolerance})`,
+      `## Against the baseline (${report.baseline.path}, ${report.baseline.gate} ratios, tolerance ${report.baseline.tolerance})`,
       '',
       markdownTable(BASELINE_HEADER, baselineRows(report.baseline.checks)),
       '',

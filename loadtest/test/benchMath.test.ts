@@ -5,6 +5,7 @@ import {
   compareWithBaseline,
   computeRatios,
   median,
+  reqPerCpuSecond,
   type RoundSample,
   roundOrder,
   summarise,
@@ -26,11 +27,20 @@ function sample(
     p975Ms: 20,
     p99Ms: 30,
     requests: 1000,
+    okResponses: 1000,
     errors: 0,
     non2xx: 0,
     ...extra,
   };
 }
+
+describe('reqPerCpuSecond', () => {
+  it('divides 2xx responses by the CPU seconds of the variant, and knows when it cannot', () => {
+    assert.equal(reqPerCpuSecond(sample(0, 'a', 'get', 100, { okResponses: 500, cpuSeconds: 2 })), 250);
+    assert.equal(reqPerCpuSecond(sample(0, 'a', 'get', 100)), undefined);
+    assert.equal(reqPerCpuSecond(sample(0, 'a', 'get', 100, { cpuSeconds: 0 })), undefined);
+  });
+});
 
 describe('median', () => {
   it('takes the middle of an odd count and the mean of the middle two of an even count', () => {
@@ -86,6 +96,18 @@ describe('computeRatios', () => {
     assert.equal(r.roundMin, 850 / 1100);
     assert.equal(r.roundMax, 1);
     assert.equal(r.meetsTarget, true);
+  });
+
+  it('gives the CPU-normalised ratio beside the throughput ratio', () => {
+    const [r] = computeRatios(
+      [def],
+      [
+        sample(0, 'a', 'post', 500, { okResponses: 5000, cpuSeconds: 10 }),
+        sample(0, 'b', 'post', 1000, { okResponses: 10000, cpuSeconds: 8 }),
+      ],
+    );
+    assert.equal(r?.value, 0.5);
+    assert.equal(r?.cpuValue, 500 / 1250);
   });
 
   it('reports a missed target', () => {
@@ -168,10 +190,14 @@ describe('compareWithBaseline', () => {
 
 describe('baselineFrom', () => {
   it('rounds to three decimals and refuses an unmeasured ratio', () => {
-    const b = baselineFrom([{ name: 'x', value: 0.87654 }], 0.1, '2026-01-01T00:00:00Z', 'n');
+    const b = baselineFrom([{ name: 'x', value: 0.87654 }], 0.1, 'cpu', '2026-01-01T00:00:00Z', 'n');
     assert.deepEqual(b.ratios, { x: 0.877 });
     assert.equal(b.tolerance, 0.1);
-    assert.throws(() => baselineFrom([{ name: 'x', value: undefined }], 0.1, 't', 'n'), /not measured/);
+    assert.equal(b.gate, 'cpu');
+    assert.throws(
+      () => baselineFrom([{ name: 'x', value: undefined }], 0.1, 'throughput', 't', 'n'),
+      /not measured/,
+    );
   });
 });
 
