@@ -185,8 +185,8 @@ async function run(opts: BenchOptions): Promise<number> {
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   const reportDir = path.resolve(repoRoot, opts.reportDir, stamp);
   mkdirSync(reportDir, { recursive: true });
-  const variants: BenchVariant[] = BENCH_VARIANTS.filter(
-    (v) => !opts.variants || opts.variants.includes(v.name),
+  const variants: BenchVariant[] = BENCH_VARIANTS.filter((v) =>
+    opts.variants ? opts.variants.includes(v.name) : !v.diagnostic,
   );
   const problems: string[] = [];
   const cleanups: (() => Promise<unknown>)[] = [];

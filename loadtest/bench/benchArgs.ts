@@ -41,7 +41,9 @@ background noise hits them alike; the report gives the median per variant and th
   -r, --rounds N          interleaved rounds                              (default 3)
       --warmup S          unmeasured load per variant/endpoint first      (default 3)
       --endpoints LIST    post,get                                        (default post,get)
-      --variants LIST     subset of: observed,telemetry-off,bare          (default all)
+      --variants LIST     observed,telemetry-off,bare (the default) and the breakdown
+                          variants observed-unsampled (SDK loaded, no span sampled) and
+                          telemetry-off-quiet (no per-request log line)
       --pool-max N        pg pool size for every variant                  (default 10)
       --seed-orders N     orders created per variant for GET to read      (default 200)
       --port-base P       variant i listens on P+10*i; OTLP sink on P+99  (default 18700)

@@ -32,6 +32,8 @@ export interface BenchVariant {
   readyUrl(ctx: VariantContext): string;
   /** True when the variant has a Prometheus /metrics endpoint for the bench to scrape. */
   readonly scrapeMetrics: boolean;
+  /** Not run by default: a breakdown variant asked for with --variants. */
+  readonly diagnostic?: boolean;
 }
 
 export const TELEMETRY_PRELOAD = 'dist/service/src/telemetry/preload.js';
@@ -83,6 +85,32 @@ export const BENCH_VARIANTS: readonly BenchVariant[] = [
     readyUrl: (ctx) => `http://127.0.0.1:${ctx.ports.admin}/readyz`,
     scrapeMetrics: true,
   },
+  // Breakdown variants (--variants …): each removes one cost so the gaps above can be attributed.
+  {
+    name: 'observed-unsampled',
+    description:
+      'service, tracing SDK and instrumentations loaded but no span sampled (OTEL_TRACES_SAMPLER=always_off)',
+    script: SERVICE_MAIN,
+    preload: TELEMETRY_PRELOAD,
+    nodeArgs: [],
+    args: () => [],
+    env: (ctx) => ({ ...serviceEnv(ctx), TELEMETRY_ENABLED: 'true', OTEL_TRACES_SAMPLER: 'always_off' }),
+    readyUrl: (ctx) => `http://127.0.0.1:${ctx.ports.admin}/readyz`,
+    scrapeMetrics: true,
+    diagnostic: true,
+  },
+  {
+    name: 'telemetry-off-quiet',
+    description: 'service, telemetry off and LOG_LEVEL=warn (no per-request log line)',
+    script: SERVICE_MAIN,
+    preload: TELEMETRY_PRELOAD,
+    nodeArgs: [],
+    args: () => [],
+    env: (ctx) => ({ ...serviceEnv(ctx), TELEMETRY_ENABLED: 'false', LOG_LEVEL: 'warn' }),
+    readyUrl: (ctx) => `http://127.0.0.1:${ctx.ports.admin}/readyz`,
+    scrapeMetrics: true,
+    diagnostic: true,
+  },
   {
     name: 'bare',
     description: 'node:http + pg, the same SQL, the same pool size',
@@ -103,6 +131,7 @@ export const BENCH_VARIANTS: readonly BenchVariant[] = [
 ];
 
 export const VARIANT_NAMES = BENCH_VARIANTS.map((v) => v.name);
+export const DEFAULT_VARIANTS = BENCH_VARIANTS.filter((v) => !v.diagnostic).map((v) => v.name);
 
 /** The ratios the release targets (issue 9); names are the keys of baseline.json. */
 export const BENCH_RATIOS = [
