@@ -14,8 +14,28 @@ export interface RunningVariant {
   stop(): Promise<number | null>;
 }
 
-/** Starts one variant as its own node process, output to a log file (not through the bench). */
+/**
+ * Starts one variant, retrying twice when it dies during start-up: its ports sit in the kernel's
+ * ephemeral range, where a passing client connection can hold one for a moment (EADDRINUSE).
+ */
 export async function startVariant(
+  variant: BenchVariant,
+  ctx: VariantContext,
+  options: { repoRoot: string; logDir: string; readyTimeoutMs: number },
+): Promise<RunningVariant> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startVariantOnce(variant, ctx, options);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof ExitedDuringStartup)) throw err;
+      await sleep(1000);
+    }
+  }
+}
+
+class ExitedDuringStartup extends Error {}
+
+async function startVariantOnce(
   variant: BenchVariant,
   ctx: VariantContext,
   options: { repoRoot: string; logDir: string; readyTimeoutMs: number },
@@ -58,7 +78,7 @@ export async function startVariant(
   const url = variant.readyUrl(ctx);
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
-      throw new Error(`${variant.name} exited with ${child.exitCode}; see ${logPath}`);
+      throw new ExitedDuringStartup(`${variant.name} exited with ${child.exitCode}; see ${logPath}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
       if (res.ok) return running;
