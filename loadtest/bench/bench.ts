@@ -20,6 +20,7 @@ import {
 } from './benchMath';
 import { BENCH_HELP, type BenchOptions, type Endpoint, parseBenchArgs, UsageError } from './benchArgs';
 import { createVariantDatabase, type VariantDatabase } from './benchDatabases';
+import { acquirePostgres } from './benchPostgres';
 import { type RunningVariant, startVariant } from './benchProcesses';
 import {
   BASELINE_HEADER,
@@ -202,9 +203,9 @@ async function run(opts: BenchOptions): Promise<number> {
 
   const samples: RoundSample[] = [];
   try {
-    const adminUrl = opts.pgAdminUrl;
-    if (!adminUrl)
-      throw new UsageError('no PostgreSQL: pass --pg-admin-url or set ORDERLAB_BENCH_PG_ADMIN_URL');
+    const postgres = await acquirePostgres(opts.pgAdminUrl, log);
+    cleanups.push(() => postgres.release());
+    const adminUrl = postgres.adminUrl;
     sink = await startOtlpSink(opts.portBase + 99);
     const seconds = opts.durationSeconds * opts.rounds * variants.length * opts.endpoints.length;
     log(
@@ -275,7 +276,7 @@ async function run(opts: BenchOptions): Promise<number> {
       if (code !== 0) problems.push(`${r.variant.name} exited with ${code} after SIGTERM; see ${r.logPath}`);
     }
     await sink?.close();
-    for (const c of cleanups) await c().catch((e: Error) => problems.push(`cleanup: ${e.message}`));
+    for (const c of cleanups.reverse()) await c().catch((e: Error) => problems.push(`cleanup: ${e.message}`));
   }
 
   const summaries = summarise(samples);

@@ -124,6 +124,7 @@ export function parseBenchArgs(
   if (tolerance !== undefined && !(tolerance >= 0 && tolerance < 1))
     throw new UsageError('--tolerance must be a number in [0, 1)');
   const portBase = positiveInt('port-base', v['port-base'], 18700, 1024);
+  // Below the usual ephemeral range (32768+), where passing client sockets can hold a port.
   if (portBase + 99 > 65535) throw new UsageError('--port-base must leave room for 100 ports below 65536');
   const pgAdminUrl = v['pg-admin-url'] ?? env['ORDERLAB_BENCH_PG_ADMIN_URL'];
   if (pgAdminUrl !== undefined && !/^postgres(ql)?:\/\//.test(pgAdminUrl))

@@ -62,6 +62,9 @@ export function serviceEnv(ctx: VariantContext): Record<string, string> {
   };
 }
 
+/** The HTTP port answering (not only the admin port, which listens first) means the service is up. */
+const serviceReadyUrl = (ctx: VariantContext): string => `http://127.0.0.1:${ctx.ports.http}/openapi.json`;
+
 export const BENCH_VARIANTS: readonly BenchVariant[] = [
   {
     name: 'observed',
@@ -71,7 +74,7 @@ export const BENCH_VARIANTS: readonly BenchVariant[] = [
     nodeArgs: [],
     args: () => [],
     env: (ctx) => ({ ...serviceEnv(ctx), TELEMETRY_ENABLED: 'true' }),
-    readyUrl: (ctx) => `http://127.0.0.1:${ctx.ports.admin}/readyz`,
+    readyUrl: serviceReadyUrl,
     scrapeMetrics: true,
   },
   {
@@ -82,7 +85,7 @@ export const BENCH_VARIANTS: readonly BenchVariant[] = [
     nodeArgs: [],
     args: () => [],
     env: (ctx) => ({ ...serviceEnv(ctx), TELEMETRY_ENABLED: 'false' }),
-    readyUrl: (ctx) => `http://127.0.0.1:${ctx.ports.admin}/readyz`,
+    readyUrl: serviceReadyUrl,
     scrapeMetrics: true,
   },
   // Breakdown variants (--variants …): each removes one cost so the gaps above can be attributed.
@@ -95,7 +98,7 @@ export const BENCH_VARIANTS: readonly BenchVariant[] = [
     nodeArgs: [],
     args: () => [],
     env: (ctx) => ({ ...serviceEnv(ctx), TELEMETRY_ENABLED: 'true', OTEL_TRACES_SAMPLER: 'always_off' }),
-    readyUrl: (ctx) => `http://127.0.0.1:${ctx.ports.admin}/readyz`,
+    readyUrl: serviceReadyUrl,
     scrapeMetrics: true,
     diagnostic: true,
   },
@@ -107,7 +110,7 @@ export const BENCH_VARIANTS: readonly BenchVariant[] = [
     nodeArgs: [],
     args: () => [],
     env: (ctx) => ({ ...serviceEnv(ctx), TELEMETRY_ENABLED: 'false', LOG_LEVEL: 'warn' }),
-    readyUrl: (ctx) => `http://127.0.0.1:${ctx.ports.admin}/readyz`,
+    readyUrl: serviceReadyUrl,
     scrapeMetrics: true,
     diagnostic: true,
   },

@@ -4,10 +4,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseProfileArgs } from '../bench/profile/profileArgs';
+import { testLab } from '../../lab/src/testing';
 import { isProfileArtefact, runProfile } from '../bench/profile/profile';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
-const pgAdminUrl = process.env['ORDERLAB_TEST_PG_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5999/postgres';
 
 /** A free port with two more after it (HTTP, admin, gRPC); the OS picks, we only probe. */
 async function freePortBase(): Promise<number> {
@@ -59,7 +59,7 @@ describe('profile alternatives that need no clinic', () => {
           '--timeout',
           '90',
         ],
-        { ORDERLAB_BENCH_PG_ADMIN_URL: pgAdminUrl },
+        { ORDERLAB_BENCH_PG_ADMIN_URL: (await testLab()).postgres.adminUrl },
       );
       const result = await runProfile(opts, { repoRoot, log: () => undefined });
       try {
@@ -97,7 +97,7 @@ describe('clinic on Node 24', () => {
         '--timeout',
         '200',
       ],
-      { ORDERLAB_BENCH_PG_ADMIN_URL: pgAdminUrl },
+      { ORDERLAB_BENCH_PG_ADMIN_URL: (await testLab()).postgres.adminUrl },
     );
     const result = await runProfile(opts, { repoRoot, log: () => undefined });
     try {

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     logger.info('service started', {
       roles: config.roles,
       httpPort: service.ports.http,
+      grpcPort: service.ports.grpc,
       adminPort: service.ports.admin,
     });
   } catch (err) {

@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { Pool } from 'pg';
 import type { Config } from './config/config';
 import { createAdminServer } from './http/adminServer';
+import { type FinishedCall, startGrpcServer } from './grpc/grpcServer';
+import { shedGrpcIfOverloaded } from './grpc/shedding';
 import { createHttpApp } from './http/app';
 import { InFlightRequests } from './http/inFlightRequests';
 import { closeServer, listen } from './http/listen';
@@ -20,7 +22,7 @@ export interface RunningService {
   readonly pool: Pool;
   readonly overload: OverloadGuard;
   /** Bound ports (useful when the config asked for port 0). */
-  readonly ports: { readonly http?: number; readonly admin: number };
+  readonly ports: { readonly http?: number; readonly grpc?: number; readonly admin: number };
   /** Runs the full shutdown sequence; resolves to the exit code. */
   stop(reason?: string): Promise<number>;
 }
@@ -32,7 +34,11 @@ export interface RunningService {
 export async function startService(
   config: Config,
   logger: Logger,
-  options: { exit?: (code: number) => void } = {},
+  options: {
+    exit?: (code: number) => void;
+    /** Sees every finished gRPC call (method, code, duration): the RED metrics hook. */
+    onGrpcCallFinished?: (call: FinishedCall) => void;
+  } = {},
 ): Promise<RunningService> {
   const lifecycle = new Lifecycle(logger, config.shutdown, options.exit);
   const readiness = new Readiness();
@@ -74,6 +80,7 @@ export async function startService(
   lifecycle.add({ name: 'admin server', close: () => closeServer(admin) });
 
   let httpPort: number | undefined;
+  let grpcPort: number | undefined;
   if (config.roles.includes('api')) {
     const inFlight = new InFlightRequests();
     const app = createHttpApp({
@@ -100,13 +107,33 @@ export async function startService(
       close: () => closeServer(server),
       describePending: () => inFlight.describe(),
     });
+
+    const grpcServer = await startGrpcServer({
+      orders,
+      logger,
+      ...config.grpc,
+      interceptors: [shedGrpcIfOverloaded(overload)],
+      ...(options.onGrpcCallFinished ? { onCallFinished: options.onGrpcCallFinished } : {}),
+    });
+    grpcPort = grpcServer.port;
+    lifecycle.onStopping(() => grpcServer.markNotServing());
+    lifecycle.add({
+      name: 'grpc server',
+      close: () => grpcServer.close(),
+      describePending: () => grpcServer.describePending(),
+      forceClose: () => grpcServer.forceClose(),
+    });
   }
 
   return {
     lifecycle,
     pool,
     overload,
-    ports: { ...(httpPort !== undefined ? { http: httpPort } : {}), admin: adminPort },
+    ports: {
+      ...(httpPort !== undefined ? { http: httpPort } : {}),
+      ...(grpcPort !== undefined ? { grpc: grpcPort } : {}),
+      admin: adminPort,
+    },
     stop: (reason = 'stop requested') => lifecycle.shutdown(reason),
   };
 }

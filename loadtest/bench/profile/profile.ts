@@ -24,6 +24,7 @@ import {
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createVariantDatabase } from '../benchDatabases';
+import { acquirePostgres } from '../benchPostgres';
 import { serviceEnv, SERVICE_MAIN, TELEMETRY_PRELOAD } from '../variants';
 import {
   CLINIC_TOOLS,
@@ -107,12 +108,14 @@ export async function runProfile(
 ): Promise<ProfileResult> {
   const { repoRoot, log } = deps;
   const problems: string[] = [];
-  if (!opts.pgAdminUrl)
-    throw new ProfileUsageError('no PostgreSQL: pass --pg-admin-url or set ORDERLAB_BENCH_PG_ADMIN_URL');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const outDir = path.resolve(repoRoot, opts.outDir, `${stamp}-${opts.tool}`);
   mkdirSync(outDir, { recursive: true });
-  const db = await createVariantDatabase(opts.pgAdminUrl, 'profile');
+  const postgres = await acquirePostgres(opts.pgAdminUrl, log);
+  const db = await createVariantDatabase(postgres.adminUrl, 'profile').catch(async (err: unknown) => {
+    await postgres.release();
+    throw err;
+  });
   const ports = { http: opts.portBase, admin: opts.portBase + 1, grpc: opts.portBase + 2 };
   const env = {
     ...serviceEnv({ ports, databaseUrl: db.url, poolMax: 10, otlpEndpoint: 'http://127.0.0.1:4318' }),
@@ -181,7 +184,7 @@ export async function runProfile(
   const deadline = Date.now() + opts.timeoutSeconds * 1000;
   try {
     const ready = await waitUntil(
-      async () => child.exitCode === null && (await answers(`http://127.0.0.1:${ports.admin}/readyz`)),
+      async () => child.exitCode === null && (await answers(`http://127.0.0.1:${ports.http}/openapi.json`)),
       Math.min(60000, opts.timeoutSeconds * 1000),
     );
     if (!ready) throw new Error(`service did not become ready; see ${logPath}`);
@@ -220,6 +223,9 @@ export async function runProfile(
       await Promise.race([exited, sleep(5000, undefined, { ref: false })]);
     }
     await db.drop().catch((e: Error) => problems.push(`dropping ${db.name}: ${e.message}`));
+    await postgres
+      .release()
+      .catch((e: Error) => problems.push(`stopping the lab's PostgreSQL: ${e.message}`));
   }
   const profiles = listFiles(outDir).filter((f) => isProfileArtefact(opts.tool, f) && statSync(f).size > 0);
   if (profiles.length === 0) problems.push(`${opts.tool} wrote no profile into ${outDir}; see ${logPath}`);

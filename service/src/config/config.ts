@@ -42,6 +42,18 @@ export const envSchema = z.object({
   MIGRATE_ON_START: bool.default(true),
 
   HTTP_BODY_LIMIT_BYTES: positiveInt.default(65536),
+  /** Largest gRPC request message accepted (RESOURCE_EXHAUSTED above it); mirrors the HTTP body limit. */
+  GRPC_MAX_RECEIVE_BYTES: positiveInt.default(65536),
+  /** Largest gRPC response message (a full ListOrders page stays far below it). */
+  GRPC_MAX_SEND_BYTES: positiveInt.default(4 * 1024 * 1024),
+  /** Server pings idle connections this often to find dead peers. */
+  GRPC_KEEPALIVE_TIME_MS: positiveInt.default(30000),
+  /** A ping unanswered for this long closes the connection. */
+  GRPC_KEEPALIVE_TIMEOUT_MS: positiveInt.default(10000),
+  /** Connections without calls for this long are closed (GOAWAY) so clients rebalance. */
+  GRPC_MAX_CONNECTION_IDLE_MS: positiveInt.default(300000),
+  /** Calls arriving with less time than this left before their deadline fail before any DB work. */
+  GRPC_MIN_DEADLINE_MS: nonNegativeInt.default(5),
   /** Signs pagination cursors; set the same value on every replica. */
   CURSOR_SECRET: z
     .string()
@@ -85,7 +97,16 @@ export interface Config {
     readonly retryAfterSeconds: number;
     readonly probeIntervalMs: number;
   };
-  readonly grpc: { readonly host: string; readonly port: number };
+  readonly grpc: {
+    readonly host: string;
+    readonly port: number;
+    readonly maxReceiveBytes: number;
+    readonly maxSendBytes: number;
+    readonly keepaliveTimeMs: number;
+    readonly keepaliveTimeoutMs: number;
+    readonly maxConnectionIdleMs: number;
+    readonly minDeadlineMs: number;
+  };
   readonly admin: { readonly host: string; readonly port: number };
   readonly database: {
     readonly url: string;
@@ -141,7 +162,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryAfterSeconds: e.SHED_RETRY_AFTER_SECONDS,
       probeIntervalMs: e.SHED_PROBE_INTERVAL_MS,
     },
-    grpc: { host: e.HOST, port: e.GRPC_PORT },
+    grpc: {
+      host: e.HOST,
+      port: e.GRPC_PORT,
+      maxReceiveBytes: e.GRPC_MAX_RECEIVE_BYTES,
+      maxSendBytes: e.GRPC_MAX_SEND_BYTES,
+      keepaliveTimeMs: e.GRPC_KEEPALIVE_TIME_MS,
+      keepaliveTimeoutMs: e.GRPC_KEEPALIVE_TIMEOUT_MS,
+      maxConnectionIdleMs: e.GRPC_MAX_CONNECTION_IDLE_MS,
+      minDeadlineMs: e.GRPC_MIN_DEADLINE_MS,
+    },
     admin: { host: e.HOST, port: e.ADMIN_PORT },
     database: {
       url: e.DATABASE_URL,

@@ -5,6 +5,11 @@ export interface Closable {
   close(): Promise<void>;
   /** What is still outstanding (e.g. requests in flight), logged if the deadline passes. */
   describePending?(): string | undefined;
+  /**
+   * Optional hard stop (e.g. gRPC forceShutdown), called only when the shutdown deadline passes
+   * while this component is still closing or not yet closed.
+   */
+  forceClose?(): void;
 }
 
 /**
@@ -18,6 +23,7 @@ export class Lifecycle {
   private readonly stoppingListeners: (() => void)[] = [];
   private stopping: Promise<number> | undefined;
   private pending: Closable | string | undefined;
+  private readonly closed = new Set<Closable>();
 
   constructor(
     private readonly logger: Logger,
@@ -87,6 +93,7 @@ export class Lifecycle {
         const t0 = Date.now();
         try {
           await component.close();
+          this.closed.add(component);
           this.logger.info('closed', { component: component.name, ms: Date.now() - t0 });
         } catch (err) {
           this.logger.error('close failed', { component: component.name, err });
@@ -102,9 +109,22 @@ export class Lifecycle {
         timeoutMs: this.options.timeoutMs,
         pending: this.describePending(),
       });
+      this.forceCloseUnclosed();
       return 1;
     }
     this.logger.info('shutdown complete', { ms: Date.now() - started });
     return 0;
+  }
+
+  private forceCloseUnclosed(): void {
+    for (const component of [...this.components].reverse()) {
+      if (this.closed.has(component) || !component.forceClose) continue;
+      try {
+        component.forceClose();
+        this.logger.warn('forced close', { component: component.name });
+      } catch (err) {
+        this.logger.error('forced close failed', { component: component.name, err });
+      }
+    }
   }
 }

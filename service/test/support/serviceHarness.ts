@@ -6,6 +6,8 @@ import { createLogger } from '../../src/telemetry/logger';
 export interface TestService {
   readonly baseUrl: string;
   readonly adminUrl: string;
+  /** host:port of the gRPC server (order.v1.OrderService, health, reflection). */
+  readonly grpcAddress: string;
   readonly config: Config;
   readonly service: RunningService;
   readonly database: FreshDatabase;
@@ -14,11 +16,21 @@ export interface TestService {
   close(): Promise<void>;
 }
 
+/** Limits far above anything a functional test reaches. */
+export const NO_SHEDDING: Record<string, string> = {
+  SHED_MAX_IN_FLIGHT: '100000',
+  SHED_MAX_EVENT_LOOP_DELAY_MS: '60000',
+  SHED_MAX_POOL_WAITING: '100000',
+};
+
 /**
  * Starts the real service in this process on ephemeral ports against a fresh database of the
  * test lab's PostgreSQL. Each test file gets its own database, so files stay independent.
  */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: Omit<NonNullable<Parameters<typeof startService>[2]>, 'exit'> = {},
+): Promise<TestService> {
   const database = await freshDatabase('svc');
   const config = loadConfig({
     DATABASE_URL: database.url,
@@ -26,13 +38,17 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     ADMIN_PORT: '0',
     GRPC_PORT: '0',
     LOG_LEVEL: 'error',
+    // Tests of behaviour other than shedding must not be shed because the CI machine is busy;
+    // shedding tests pass their own limits.
+    ...NO_SHEDDING,
     ...env,
   });
   const logger = createLogger({ level: config.log.level, service: 'orderlab-test', roles: config.roles });
-  const service = await startService(config, logger, { exit: () => undefined });
+  const service = await startService(config, logger, { ...options, exit: () => undefined });
   return {
     baseUrl: `http://127.0.0.1:${service.ports.http}`,
     adminUrl: `http://127.0.0.1:${service.ports.admin}`,
+    grpcAddress: `127.0.0.1:${service.ports.grpc}`,
     config,
     service,
     database,

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
+import { NO_SHEDDING } from './serviceHarness';
 
 const MAIN = path.resolve(__dirname, '../../src/main.js');
 
@@ -21,7 +22,14 @@ export async function startServiceProcess(
   timeoutMs = 20_000,
 ): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['--enable-source-maps', MAIN], {
-    env: { PATH: process.env['PATH'] ?? '', HTTP_PORT: '0', ADMIN_PORT: '0', GRPC_PORT: '0', ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HTTP_PORT: '0',
+      ADMIN_PORT: '0',
+      GRPC_PORT: '0',
+      ...NO_SHEDDING,
+      ...env,
+    },
   });
   let out = '';
   let err = '';

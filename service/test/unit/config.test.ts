@@ -24,6 +24,26 @@ describe('loadConfig', () => {
     assert.equal(c.log.level, 'info');
   });
 
+  it('has gRPC defaults matching the HTTP limits, and reads the gRPC variables', () => {
+    const d = loadConfig({});
+    assert.equal(d.grpc.port, 50051);
+    assert.equal(d.grpc.maxReceiveBytes, d.http.bodyLimitBytes);
+    assert.equal(d.grpc.minDeadlineMs, 5);
+    const c = loadConfig({ GRPC_PORT: '0', GRPC_MAX_RECEIVE_BYTES: '1024', GRPC_MIN_DEADLINE_MS: '0' });
+    assert.deepEqual([c.grpc.port, c.grpc.maxReceiveBytes, c.grpc.minDeadlineMs], [0, 1024, 0]);
+    assert.throws(
+      () => loadConfig({ GRPC_MAX_RECEIVE_BYTES: '0', GRPC_KEEPALIVE_TIME_MS: 'soon' }),
+      (err) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(err.problems.map((p) => p.split(':')[0]).sort(), [
+          'GRPC_KEEPALIVE_TIME_MS',
+          'GRPC_MAX_RECEIVE_BYTES',
+        ]);
+        return true;
+      },
+    );
+  });
+
   it('names every bad variable at once and never echoes secrets', () => {
     try {
       loadConfig({

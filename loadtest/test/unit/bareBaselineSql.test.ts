@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { BARE_SQL } from '../bench/bareBaseline';
+import { BARE_SQL } from '../../bench/bareBaseline';
 
 // The bare baseline is only a fair yardstick while it runs the service's SQL word for word.
 const repositorySource = readFileSync(
-  path.resolve(__dirname, '..', '..', '..', 'service', 'src', 'store', 'orderRepository.ts'),
+  path.resolve(__dirname, '..', '..', '..', '..', 'service', 'src', 'store', 'orderRepository.ts'),
   'utf8',
 );
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();

@@ -9,7 +9,7 @@ import {
   type RoundSample,
   roundOrder,
   summarise,
-} from '../bench/benchMath';
+} from '../../bench/benchMath';
 
 function sample(
   round: number,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBenchArgs, UsageError } from '../bench/benchArgs';
-import { parseProfileArgs, ProfileUsageError } from '../bench/profile/profileArgs';
-import { VARIANT_NAMES } from '../bench/variants';
+import { parseBenchArgs, UsageError } from '../../bench/benchArgs';
+import { parseProfileArgs, ProfileUsageError } from '../../bench/profile/profileArgs';
+import { VARIANT_NAMES } from '../../bench/variants';
 
 const parse = (argv: string[], env: Record<string, string> = {}) => parseBenchArgs(argv, env, VARIANT_NAMES);
 

@@ -1,0 +1,120 @@
+/** Minimal Prometheus HTTP API client (instant and range queries, rules) used by the audit. */
+
+export interface SeriesPoint {
+  readonly at: number; // epoch ms
+  readonly value: number;
+}
+
+export interface RangeSeries {
+  readonly labels: Record<string, string>;
+  readonly points: SeriesPoint[];
+}
+
+export interface AlertRuleInfo {
+  readonly name: string;
+  /** The rule's `for` duration in seconds. */
+  readonly forS: number;
+  readonly state: string;
+}
+
+export class PrometheusClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly timeoutMs = 5000,
+  ) {}
+
+  private async get<T>(path: string, params: Record<string, string>): Promise<T> {
+    const url = new URL(path, this.baseUrl);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    const response = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+    const body = (await response.json()) as { status: string; data: T; error?: string };
+    if (body.status !== 'success') throw new Error(`prometheus ${path}: ${body.error ?? response.status}`);
+    return body.data;
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      const response = await fetch(new URL('/-/ready', this.baseUrl), { signal: AbortSignal.timeout(2000) });
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Instant query; returns the value of each series (empty when no data). */
+  async instant(query: string, at?: number): Promise<{ labels: Record<string, string>; value: number }[]> {
+    const data = await this.get<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(
+      '/api/v1/query',
+      { query, ...(at !== undefined ? { time: String(at / 1000) } : {}) },
+    );
+    return data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
+  }
+
+  async range(query: string, from: number, to: number, stepS: number): Promise<RangeSeries[]> {
+    const data = await this.get<{ result: { metric: Record<string, string>; values: [number, string][] }[] }>(
+      '/api/v1/query_range',
+      { query, start: String(from / 1000), end: String(to / 1000), step: String(stepS) },
+    );
+    return data.result.map((r) => ({
+      labels: r.metric,
+      points: r.values.map(([t, v]) => ({ at: t * 1000, value: Number(v) })),
+    }));
+  }
+
+  async alertRules(): Promise<AlertRuleInfo[]> {
+    const data = await this.get<{
+      groups: { rules: { type: string; name: string; duration?: number; state?: string }[] }[];
+    }>('/api/v1/rules', { type: 'alert' });
+    return data.groups.flatMap((g) =>
+      g.rules
+        .filter((r) => r.type === 'alerting')
+        .map((r) => ({ name: r.name, forS: r.duration ?? 0, state: r.state ?? 'unknown' })),
+    );
+  }
+}
+
+/** Sums several series point-wise (by timestamp) into one. */
+export function sumSeries(series: readonly RangeSeries[]): SeriesPoint[] {
+  const byTime = new Map<number, number>();
+  for (const s of series)
+    for (const p of s.points) if (!Number.isNaN(p.value)) byTime.set(p.at, (byTime.get(p.at) ?? 0) + p.value);
+  return [...byTime.entries()].sort((a, b) => a[0] - b[0]).map(([at, value]) => ({ at, value }));
+}
+
+export interface AlertTimeline {
+  readonly name: string;
+  /** First moment the alert was seen firing, epoch ms. */
+  readonly firedAt?: number;
+  /** First moment after firing when it was no longer firing. */
+  readonly resolvedAt?: number;
+  readonly pendingSeen: boolean;
+}
+
+/**
+ * Reads an ALERTS range result (firing and pending series of one alert) into when it fired and
+ * resolved. Pure: the step's points are the evidence.
+ */
+export function alertTimeline(
+  name: string,
+  series: readonly RangeSeries[],
+  to: number,
+  stepS: number,
+): AlertTimeline {
+  const firing = new Set<number>();
+  let pendingSeen = false;
+  for (const s of series) {
+    if (s.labels['alertname'] !== name) continue;
+    if (s.labels['alertstate'] === 'pending') pendingSeen = pendingSeen || s.points.some((p) => p.value > 0);
+    if (s.labels['alertstate'] === 'firing') for (const p of s.points) if (p.value > 0) firing.add(p.at);
+  }
+  const firedAt = [...firing].sort((a, b) => a - b)[0];
+  if (firedAt === undefined) return { name, pendingSeen };
+  let resolvedAt: number | undefined;
+  for (let t = firedAt; t <= to; t += stepS * 1000) {
+    if (!firing.has(t)) {
+      resolvedAt = t;
+      break;
+    }
+  }
+  return { name, firedAt, ...(resolvedAt !== undefined ? { resolvedAt } : {}), pendingSeen };
+}

@@ -1,0 +1,140 @@
+/** Command-line parsing for `npm run drill` (pure: unit-tested). */
+
+export interface CliArgs {
+  readonly command: 'run' | 'list' | 'help';
+  readonly drill?: string;
+  readonly target: 'native' | 'compose';
+  readonly rate?: number;
+  readonly durationS?: number;
+  readonly seed: number;
+  readonly short: boolean;
+  readonly reportDir: string;
+  readonly labDir?: string;
+  readonly portOffset?: number;
+  readonly keepLab: boolean;
+  readonly composeFile: string;
+  readonly composeProject?: string;
+  readonly alertWaitS?: number;
+  readonly grafanaUrl?: string;
+}
+
+export const HELP = `Usage: npm run drill -- <name> [options]
+       npm run drill -- list
+
+Runs a chaos drill: steady open-model load with a per-request ledger → fault → recovery →
+audit (PostgreSQL and the Kafka topic read directly, Prometheus SLO figures and ALERTS) →
+verdict. Exit code 0 only on PASS. Writes reports/drills/<name>-<timestamp>/{report.json,
+ledger.ndjson, report.html}.
+
+Options:
+  --target native|compose  where to run (default native: the lab runtime; compose: docker compose
+                           commands against a stack you started with \`docker compose up -d\`)
+  --rate N                 steady arrival rate, requests/s (default: the drill's; overload: measured capacity)
+  --duration S             load duration in seconds (default: the drill's)
+  --short                  short form for CI (each drill ≤ ~60 s), same checks
+  --seed N                 seeds arrivals and request bodies (default 1)
+  --report-dir D           parent folder of the run's report folder (default reports/drills)
+  --lab-dir D              native: lab folder for drills (default .lab/drills)
+  --port-offset N          native: port offset of the drill lab (default DRILL_PORT_OFFSET, else
+                           LAB_PORT_OFFSET + 2000, so it never meets your own or the test lab)
+  --keep-lab               native: leave the drill lab running afterwards
+  --compose-file F         compose: the compose file (default compose.yaml)
+  --compose-project P      compose: project name (default: compose's own)
+  --alert-wait S           seconds to wait for expected alerts to resolve (default 90, short 30)
+  --grafana-url URL        push start/end annotations there (default GRAFANA_URL)
+  -h, --help               this text
+`;
+
+function numberFlag(name: string, value: string | undefined, min: number): number {
+  const n = Number(value);
+  if (value === undefined || value.startsWith('--') || !Number.isFinite(n) || n < min)
+    throw new Error(`${name} needs a number ≥ ${min}${value === undefined ? '' : `, got "${value}"`}`);
+  return n;
+}
+
+export function parseCliArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): CliArgs {
+  const out: {
+    -readonly [K in keyof CliArgs]: CliArgs[K];
+  } = {
+    command: 'run',
+    target: 'native',
+    seed: 1,
+    short: false,
+    reportDir: 'reports/drills',
+    keepLab: false,
+    composeFile: 'compose.yaml',
+    ...(env['GRAFANA_URL'] ? { grafanaUrl: env['GRAFANA_URL'] } : {}),
+  };
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = (): string | undefined => argv[++i];
+    switch (arg) {
+      case '-h':
+      case '--help':
+        return { ...out, command: 'help' };
+      case '--target': {
+        const t = next();
+        if (t !== 'native' && t !== 'compose')
+          throw new Error(`--target must be native or compose, got "${t ?? ''}"`);
+        out.target = t;
+        break;
+      }
+      case '--rate':
+        out.rate = numberFlag('--rate', next(), 0);
+        break;
+      case '--duration':
+        out.durationS = numberFlag('--duration', next(), 5);
+        break;
+      case '--seed':
+        out.seed = Math.trunc(numberFlag('--seed', next(), 0));
+        break;
+      case '--short':
+        out.short = true;
+        break;
+      case '--report-dir':
+        out.reportDir = requireValue('--report-dir', next());
+        break;
+      case '--lab-dir':
+        out.labDir = requireValue('--lab-dir', next());
+        break;
+      case '--port-offset':
+        out.portOffset = Math.trunc(numberFlag('--port-offset', next(), 0));
+        break;
+      case '--keep-lab':
+        out.keepLab = true;
+        break;
+      case '--compose-file':
+        out.composeFile = requireValue('--compose-file', next());
+        break;
+      case '--compose-project':
+        out.composeProject = requireValue('--compose-project', next());
+        break;
+      case '--alert-wait':
+        out.alertWaitS = numberFlag('--alert-wait', next(), 0);
+        break;
+      case '--grafana-url':
+        out.grafanaUrl = requireValue('--grafana-url', next());
+        break;
+      default:
+        if (arg.startsWith('-')) throw new Error(`unknown option ${arg} (see --help)`);
+        positional.push(arg);
+    }
+  }
+  if (positional.length === 0) return { ...out, command: 'help' };
+  if (positional.length > 1) throw new Error(`one drill at a time, got ${positional.join(' ')}`);
+  if (positional[0] === 'list') return { ...out, command: 'list' };
+  return { ...out, drill: positional[0] };
+}
+
+function requireValue(name: string, value: string | undefined): string {
+  if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value`);
+  return value;
+}
+
+/** Port offset of the drill lab: flag, else DRILL_PORT_OFFSET, else LAB_PORT_OFFSET + 2000. */
+export function drillPortOffset(flag: number | undefined, env: Record<string, string | undefined>): number {
+  if (flag !== undefined) return flag;
+  if (env['DRILL_PORT_OFFSET']) return Number(env['DRILL_PORT_OFFSET']);
+  return (env['LAB_PORT_OFFSET'] ? Number(env['LAB_PORT_OFFSET']) : 0) + 2000;
+}

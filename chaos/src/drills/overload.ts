@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { check } from '../audit/verdict';
+import { probeCapacity } from '../load/capacityProbe';
+import type { Drill } from './drill';
+import { SHED_ANYWHERE } from './expectations';
+import { apiUrlOf } from './common';
+import { ALERTS, SLO_LATENCY_MS } from './knobs';
+
+/** Resident memory of a process (native target), from /proc. */
+function residentMiB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const OVERLOAD_MEMORY_LIMIT_MIB = 768;
+
+export const overload: Drill = {
+  name: 'overload',
+  title: 'A spike to 3× capacity',
+  objective:
+    'Under three times the capacity the service sheds the excess with 503 + Retry-After before any DB work, so goodput stays near capacity, accepted requests keep p99 under the 250 ms SLO and memory stays bounded.',
+  setup: { apiReplicas: 1, loadBalancer: false, pipeline: true, serviceEnv: {} },
+  // rate 0 = measure capacity first; a given --rate is taken as the capacity.
+  defaults: { rate: 0, durationS: 60, shortDurationS: 40 },
+  expectations: {
+    explained: [SHED_ANYWHERE],
+    maxUnexplainedFailures: 0,
+    acceptedP99: { maxMs: SLO_LATENCY_MS, phases: ['fault'] },
+    minShedShareInFault: 0.2,
+    minGoodputRatioInFault: 0.5,
+    recoversWithinS: 10,
+    data: { confirmWithinS: 90 },
+    alerts: [
+      { name: ALERTS.shedding, fires: true, resolves: true, because: 'requests are shed during the spike' },
+    ],
+    recoveryGraceS: 5,
+  },
+  async run(ctx) {
+    const url = apiUrlOf(ctx);
+    let capacity = ctx.args.rate;
+    if (capacity <= 0) {
+      ctx.log('measuring capacity (closed loop, 16 workers, 4 s)…');
+      const probe = await probeCapacity(url, { seconds: 4, concurrency: 16, seed: ctx.args.seed });
+      capacity = Math.max(5, Math.round(probe.okPerSecond));
+      ctx.log(`capacity ≈ ${capacity} orders/s (${probe.ok}/${probe.requests} ok)`);
+      await ctx.sleep(2); // let the probe's backlog drain before the baseline
+    }
+    const { durationS } = ctx.args;
+    const baseline = Math.max(1, Math.round(capacity * 0.5));
+    const spike = Math.round(capacity * 3);
+    const spikeAt = Math.round(durationS * 0.25);
+    const spikeFor = Math.round(durationS * 0.4);
+    ctx.log(`baseline ${baseline}/s, spike ${spike}/s from ${spikeAt} s for ${spikeFor} s`);
+    const loading = ctx.load({
+      url,
+      target: 'api',
+      steps: [
+        { atS: 0, rate: baseline },
+        { atS: spikeAt, rate: spike },
+        { atS: spikeAt + spikeFor, rate: baseline },
+      ],
+      durationS,
+    });
+    const startedAt = Date.now();
+    await ctx.sleep(spikeAt);
+    const start = Date.now();
+    await ctx.sleep(spikeFor - (Date.now() - startedAt - spikeAt * 1000) / 1000);
+    ctx.markFault({ name: `spike ${spike}/s (3× capacity)`, start, end: Date.now() });
+    const api = ctx.target.apiComponents()[0] ?? 'api-1';
+    let peakMiB = 0;
+    const sampler = setInterval(
+      () => (peakMiB = Math.max(peakMiB, residentMiB(ctx.target.pidOf(api)) ?? 0)),
+      1000,
+    );
+    try {
+      await loading;
+    } finally {
+      clearInterval(sampler);
+    }
+    const endMiB = residentMiB(ctx.target.pidOf(api));
+    return {
+      referenceGoodput: capacity,
+      checks: [
+        check(
+          `memory bounded (RSS ≤ ${OVERLOAD_MEMORY_LIMIT_MIB} MiB)`,
+          endMiB === undefined || Math.max(peakMiB, endMiB) <= OVERLOAD_MEMORY_LIMIT_MIB,
+          endMiB === undefined
+            ? 'process memory not visible on this target (see the memory panel)'
+            : `api RSS ${endMiB.toFixed(0)} MiB at the end (peak sampled after the spike ${peakMiB.toFixed(0)} MiB)`,
+          endMiB !== undefined,
+        ),
+      ],
+      facts: { capacityPerSecond: capacity, baselinePerSecond: baseline, spikePerSecond: spike },
+    };
+  },
+};

@@ -1,0 +1,139 @@
+import { escapeHtml, lineChart, stackedBarChart, type ChartFrame } from './charts';
+import type { DrillReport } from './reportModel';
+import { SLO_LATENCY_MS } from '../drills/knobs';
+
+const OUTCOME_COLORS = {
+  ok: '#2e7d32',
+  shed: '#f9a825',
+  client_error: '#1565c0',
+  server_error: '#c62828',
+  transport_error: '#6a1b9a',
+} as const;
+
+const fmtNumber = (v: number | null | undefined, digits = 1): string =>
+  v === null || v === undefined || Number.isNaN(v) ? 'n/a' : (+v.toFixed(digits)).toLocaleString('en');
+
+/** The self-contained HTML report (inline SVG and CSS, no scripts, nothing fetched). */
+export function renderReportHtml(report: DrillReport): string {
+  const { window, faults } = report;
+  const frame = (id: string, title: string, yUnit: string, extra: Partial<ChartFrame> = {}): ChartFrame => ({
+    id,
+    title,
+    xFrom: window.start,
+    xTo: window.end,
+    faults,
+    yUnit,
+    ...extra,
+  });
+  const ps = report.perSecond;
+  const throughput = stackedBarChart(
+    frame('chart-throughput', 'Throughput by outcome (by intended send second)', 'requests/s'),
+    (Object.keys(OUTCOME_COLORS) as (keyof typeof OUTCOME_COLORS)[]).map((outcome) => ({
+      name: outcome.replace('_', ' '),
+      color: OUTCOME_COLORS[outcome],
+      points: ps.map((b) => ({ x: b.at, y: b.counts[outcome] })),
+    })),
+    1000,
+  );
+  const latency = lineChart(
+    frame('chart-latency', 'Latency of accepted requests from intended send time', 'ms', {
+      reference: { y: SLO_LATENCY_MS, label: `SLO ${SLO_LATENCY_MS} ms` },
+      emptyText: 'no request was accepted',
+    }),
+    [
+      { name: 'p50', color: '#1565c0', points: ps.map((b) => ({ x: b.at, y: b.okP50Ms })) },
+      { name: 'p95', color: '#ef6c00', points: ps.map((b) => ({ x: b.at, y: b.okP95Ms })) },
+      { name: 'p99', color: '#c62828', points: ps.map((b) => ({ x: b.at, y: b.okP99Ms })) },
+    ],
+  );
+  const backlog = lineChart(
+    frame('chart-outbox', 'Outbox backlog (Prometheus)', 'rows', {
+      emptyText: 'no data from Prometheus for the outbox backlog',
+    }),
+    [
+      {
+        name: 'unpublished rows',
+        color: '#6d4c41',
+        points: report.prometheus.outboxBacklog.map((p) => ({ x: p.at, y: p.value })),
+      },
+    ],
+  );
+  const lag = lineChart(
+    frame('chart-lag', 'Consumer lag (Prometheus)', 'messages', {
+      emptyText: 'no data from Prometheus for the consumer lag',
+    }),
+    [
+      {
+        name: 'worker lag',
+        color: '#00838f',
+        points: report.prometheus.consumerLag.map((p) => ({ x: p.at, y: p.value })),
+      },
+    ],
+  );
+
+  const v = report.verdict;
+  const rows = report.checks
+    .map(
+      (c) =>
+        `<tr class="check ${c.status}"><td>${escapeHtml(c.name)}</td><td class="status">${c.status.toUpperCase()}${c.required ? '' : ' (advisory)'}</td><td>${escapeHtml(c.detail)}</td></tr>`,
+    )
+    .join('');
+  const s = report.summary;
+  const facts = Object.entries(report.facts)
+    .map(([k, val]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(String(val))}</td></tr>`)
+    .join('');
+  const slo = Object.entries(report.prometheus.slo)
+    .map(([k, val]) => `<tr><th>${escapeHtml(k)}</th><td>${fmtNumber(val, 4)}</td></tr>`)
+    .join('');
+  const alerts = report.prometheus.alerts
+    .map(
+      (a) =>
+        `<tr><td>${escapeHtml(a.name)}</td><td>${a.firedAt ? `${((a.firedAt - window.start) / 1000).toFixed(0)} s` : a.pendingSeen ? 'pending only' : 'no'}</td><td>${a.resolvedAt ? `${((a.resolvedAt - window.start) / 1000).toFixed(0)} s` : 'no'}</td></tr>`,
+    )
+    .join('');
+  const faultRows = faults
+    .map(
+      (f) =>
+        `<tr><td>${escapeHtml(f.name)}</td><td>${((f.start - window.start) / 1000).toFixed(1)} s</td><td>${((f.end - f.start) / 1000).toFixed(1)} s</td></tr>`,
+    )
+    .join('');
+  const explained = report.expectations.explained
+    .map(
+      (r) =>
+        `<li><b>${escapeHtml(r.outcome)}</b> in ${escapeHtml(r.phases.join(', '))}: ${escapeHtml(r.because)}</li>`,
+    )
+    .join('');
+
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Drill ${escapeHtml(report.drill.name)}: ${v.label}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:820px;color:#222;padding:0 12px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+.verdict{display:inline-block;padding:4px 14px;border-radius:4px;font-weight:700;font-size:18px;color:#fff}
+.verdict.PASS{background:#2e7d32}.verdict.FAIL{background:#c62828}
+table{border-collapse:collapse;width:100%;margin:6px 0}td,th{border:1px solid #e0e0e0;padding:4px 6px;text-align:left;vertical-align:top}
+tr.fail td.status{color:#c62828;font-weight:700}tr.pass td.status{color:#2e7d32;font-weight:700}tr.skip td.status{color:#777}
+figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:4px}.unit{color:#777;font-weight:400}
+.muted{color:#666}.grid{display:grid;grid-template-columns:1fr 1fr;gap:12px}
+</style></head><body>
+<h1>Drill <code>${escapeHtml(report.drill.name)}</code> — ${escapeHtml(report.drill.title)}</h1>
+<p><span class="verdict ${v.label}" id="verdict">${v.label}</span> <span class="muted">${escapeHtml(report.target)} target · ${escapeHtml(report.startedAt)} · ${((window.end - window.start) / 1000).toFixed(0)} s of load at ${report.args.rate || 'auto'} req/s · seed ${report.args.seed}${report.args.short ? ' · short form' : ''}</span></p>
+<p>${escapeHtml(report.drill.objective)}</p>
+<ul id="reasons">${v.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}${v.warnings.map((w) => `<li class="muted">warning: ${escapeHtml(w)}</li>`).join('')}</ul>
+<h2>Verdict table</h2>
+<table id="checks"><thead><tr><th>check</th><th>result</th><th>measured</th></tr></thead><tbody>${rows}</tbody></table>
+<h2>Charts</h2><p class="muted">Shaded: fault windows. Time axis: seconds since the load started.</p>
+${throughput}${latency}${backlog}${lag}
+<h2>Requests</h2>
+<table><tr><th>total</th><td>${s.total}</td></tr><tr><th>2xx</th><td>${s.counts.ok}</td></tr><tr><th>shed (503/429 + Retry-After)</th><td>${s.counts.shed}</td></tr><tr><th>other 5xx</th><td>${s.counts.server_error}</td></tr><tr><th>4xx</th><td>${s.counts.client_error}</td></tr><tr><th>no response</th><td>${s.counts.transport_error}</td></tr><tr><th>accepted p50 / p99</th><td>${fmtNumber(s.okP50Ms, 0)} ms / ${fmtNumber(s.okP99Ms, 0)} ms</td></tr></table>
+<div class="grid"><div><h2>Fault windows</h2><table><tr><th>fault</th><th>at</th><th>lasted</th></tr>${faultRows}</table></div>
+<div><h2>Facts</h2><table>${facts}</table></div></div>
+<h2>Explained failures</h2><ul>${explained || '<li>none: every request must succeed</li>'}</ul>
+<h2>SLO figures (Prometheus, drill window)</h2><table>${slo || '<tr><td>no figures</td></tr>'}</table>
+<h2>Alerts (Prometheus ALERTS)</h2><table><tr><th>alert</th><th>fired at</th><th>resolved at</th></tr>${alerts || '<tr><td colspan="3">none expected</td></tr>'}</table>
+${report.prometheus.notes.length ? `<ul class="muted">${report.prometheus.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
+<h2>Files</h2><p class="muted">${escapeHtml(report.files.json)} · ${escapeHtml(report.files.ledger)}</p>
+</body></html>
+`;
+}

@@ -1,0 +1,245 @@
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PrometheusClient } from '../audit/prometheus';
+import type { Target, TargetConnection, TargetSetup, TerminationResult } from './target';
+
+export interface CommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs one command; injected so tests can check exactly what the compose target issues. */
+export type CommandRunner = (command: string, args: readonly string[]) => Promise<CommandResult>;
+
+export const spawnRunner: CommandRunner = (command, args) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+
+export interface ComposeTargetOptions {
+  /** Compose file; default compose.yaml in the repo root. */
+  readonly file: string;
+  readonly project?: string;
+  /** Compose service name per lab component name (api, relay, worker, postgres, kafka, prometheus, lb, toxiproxy). */
+  readonly services?: Partial<Record<string, string>>;
+  /** Published host URLs of the stack. */
+  readonly connection?: Partial<TargetConnection>;
+  /** Toxiproxy API and the name of its proxy in front of PostgreSQL (the service connects through it). */
+  readonly toxiproxyUrl?: string;
+  readonly toxiproxyPostgresProxy?: string;
+  readonly stopTimeoutS?: number;
+  readonly run?: CommandRunner;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Host URLs of the compose stack (compose/compose.yaml): the load balancer and Prometheus publish
+ * ports on 127.0.0.1. PostgreSQL and Kafka are not published by the stack: the data audit needs them
+ * reachable from the host (a compose override publishing 5432 and Kafka's EXTERNAL listener), named
+ * here or with ORDERLAB_DRILL_POSTGRES_URL / ORDERLAB_DRILL_KAFKA_BROKERS.
+ */
+export const COMPOSE_DEFAULT_CONNECTION: TargetConnection = {
+  apiUrl: 'http://127.0.0.1:8080',
+  apiAdminUrls: {},
+  postgresUrl: 'postgres://orderlab:orderlab@127.0.0.1:5432/orderlab',
+  kafkaBrokers: ['127.0.0.1:9094'],
+  prometheusUrl: 'http://127.0.0.1:9090',
+  grafanaUrl: 'http://127.0.0.1:3000',
+  topic: 'orders.v1',
+  dlqTopic: 'orders.v1.dlq',
+};
+
+/**
+ * Drives a `docker compose` stack with compose commands. The stack is started by the user
+ * (`docker compose up -d`); this target only breaks and heals it.
+ */
+export class ComposeTarget implements Target {
+  readonly kind = 'compose' as const;
+  private readonly run: CommandRunner;
+  private readonly log: (line: string) => void;
+  private replicas = 1;
+
+  constructor(private readonly options: ComposeTargetOptions) {
+    this.run = options.run ?? spawnRunner;
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** `docker compose -f <file> [-p <project>] <args...>` */
+  composeArgs(...args: string[]): string[] {
+    return [
+      'compose',
+      '-f',
+      this.options.file,
+      ...(this.options.project ? ['-p', this.options.project] : []),
+      ...args,
+    ];
+  }
+
+  /** Compose service of a lab component name; the stack runs its API replicas as api-1 and api-2. */
+  service(component: string): string {
+    const base = component === 'api' || component === 'owned-api' ? 'api-1' : component;
+    return this.options.services?.[base] ?? base;
+  }
+
+  private async compose(...args: string[]): Promise<CommandResult> {
+    const full = this.composeArgs(...args);
+    this.log(`  $ docker ${full.join(' ')}`);
+    const result = await this.run('docker', full);
+    if (result.code !== 0) {
+      throw new Error(
+        `docker ${full.join(' ')} exited ${result.code}: ${result.stderr.trim().slice(0, 400)}`,
+      );
+    }
+    return result;
+  }
+
+  async prepare(setup: TargetSetup): Promise<void> {
+    const replicas = Math.max(setup.apiReplicas, setup.ownedApi ? 1 : 0);
+    const services = [
+      this.service('postgres'),
+      this.service('kafka'),
+      this.service('prometheus'),
+      ...Array.from({ length: replicas }, (_, i) => this.service(`api-${i + 1}`)),
+      ...(setup.pipeline ? [this.service('relay'), this.service('worker')] : []),
+      ...(setup.loadBalancer ? [this.service('lb')] : []),
+      ...(setup.ownedApi?.viaLatencyProxy ? [this.service('toxiproxy')] : []),
+    ];
+    await this.compose('up', '-d', '--wait', ...services);
+    this.replicas = setup.apiReplicas;
+  }
+
+  connection(): TargetConnection {
+    const base = { ...COMPOSE_DEFAULT_CONNECTION, ...this.options.connection };
+    // In compose the "owned" API is the api service itself (its exit code comes from `compose ps`).
+    return { ...base, ownedApiUrl: base.ownedApiUrl ?? base.apiUrl };
+  }
+
+  apiComponents(): string[] {
+    return Array.from({ length: this.replicas }, (_, i) => `api-${i + 1}`);
+  }
+
+  async start(component: string): Promise<void> {
+    await this.compose('start', this.service(component));
+  }
+
+  async stop(component: string): Promise<void> {
+    await this.compose('stop', '-t', String(this.options.stopTimeoutS ?? 30), this.service(component));
+  }
+
+  async kill(component: string): Promise<void> {
+    await this.compose('kill', '-s', 'SIGKILL', this.service(component));
+  }
+
+  async pause(component: string): Promise<void> {
+    await this.compose('pause', this.service(component));
+  }
+
+  async resume(component: string): Promise<void> {
+    await this.compose('unpause', this.service(component));
+  }
+
+  async terminateOwnedApi(timeoutMs: number): Promise<TerminationResult> {
+    const begin = Date.now();
+    const service = this.service('owned-api');
+    await this.compose('stop', '-t', String(Math.ceil(timeoutMs / 1000)), service);
+    const seconds = (Date.now() - begin) / 1000;
+    const ps = await this.compose('ps', '-a', '--format', 'json', service);
+    const exitCode = parseComposeExitCode(ps.stdout);
+    // Bring it back so the rest of the drill finds the stack as it was.
+    await this.compose('start', service);
+    await this.waitHealthy(service, 60_000);
+    return { exitCode, signal: null, seconds };
+  }
+
+  async scaleApi(replicas: number): Promise<void> {
+    for (let i = 1; i <= 2; i++) {
+      if (i <= replicas) await this.compose('start', this.service(`api-${i}`));
+      else
+        await this.compose('stop', '-t', String(this.options.stopTimeoutS ?? 30), this.service(`api-${i}`));
+    }
+    this.replicas = replicas;
+  }
+
+  async rollingRestartApi(onStep: (line: string) => void): Promise<void> {
+    for (const component of this.apiComponents()) {
+      const service = this.service(component);
+      onStep(`restarting ${service}`);
+      await this.compose('restart', '-t', String(this.options.stopTimeoutS ?? 30), service);
+      await this.waitHealthy(service, 60_000);
+      onStep(`${service} healthy again`);
+    }
+  }
+
+  /** Polls `docker compose ps` until the service reports healthy (or running without a healthcheck). */
+  private async waitHealthy(service: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ps = await this.compose('ps', '--format', 'json', service);
+      const state = parseComposePs(ps.stdout)[0];
+      if (state?.Health === 'healthy' || (state?.State === 'running' && !state.Health)) return;
+      if (Date.now() > deadline)
+        throw new Error(
+          `${service} not healthy after ${timeoutMs / 1000} s (${state?.State ?? 'gone'}, ${state?.Health ?? 'no health'})`,
+        );
+      await sleep(1000);
+    }
+  }
+
+  async setDatabaseLatency(ms: number): Promise<void> {
+    const base = this.options.toxiproxyUrl ?? 'http://127.0.0.1:8474';
+    const proxy = this.options.toxiproxyPostgresProxy ?? 'postgres';
+    await fetch(`${base}/proxies/${proxy}/toxics/drill_latency`, { method: 'DELETE' }).catch(() => undefined);
+    if (ms <= 0) return;
+    const response = await fetch(`${base}/proxies/${proxy}/toxics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'drill_latency',
+        type: 'latency',
+        stream: 'downstream',
+        attributes: { latency: ms, jitter: 0 },
+      }),
+    });
+    if (!response.ok)
+      throw new Error(`toxiproxy: adding latency failed with ${response.status}: ${await response.text()}`);
+  }
+
+  prometheus(): PrometheusClient {
+    return new PrometheusClient(this.connection().prometheusUrl);
+  }
+
+  pidOf(): number | undefined {
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    // The user owns the stack; a drill leaves it running as it found it.
+  }
+}
+
+/** `docker compose ps --format json` prints one JSON object per line (v2.21+) or one array (older). */
+export interface ComposePsRow {
+  readonly Name: string;
+  readonly State?: string;
+  readonly Health?: string;
+  readonly ExitCode?: number;
+}
+
+export function parseComposePs(stdout: string): ComposePsRow[] {
+  const text = stdout.trim();
+  if (text === '') return [];
+  if (text.startsWith('[')) return JSON.parse(text) as ComposePsRow[];
+  return text.split('\n').map((line) => JSON.parse(line) as ComposePsRow);
+}
+
+export function parseComposeExitCode(stdout: string): number | null {
+  const first = parseComposePs(stdout)[0];
+  return first?.ExitCode ?? null;
+}

@@ -1,0 +1,42 @@
+/**
+ * The slice of the native lab runtime (lab/src/lab.ts) the drills use. Kept in one place so the
+ * wiring to the lab is one file.
+ */
+export interface LabConnectionLike {
+  readonly dir: string;
+  readonly postgres: { url: string; port: number; adminUrl: string };
+  readonly kafka: { brokers: string[] };
+  readonly prometheus: { url: string };
+  readonly services: Record<string, { httpUrl: string; grpcAddress: string; adminUrl: string; pid?: number }>;
+}
+
+export interface LabLike {
+  readonly dir: string;
+  up(components?: readonly string[]): Promise<{ started: string[] }>;
+  down(): Promise<unknown>;
+  start(name: string): Promise<boolean>;
+  stop(name: string): Promise<boolean>;
+  kill(name: string): Promise<boolean>;
+  pause(name: string): boolean;
+  resume(name: string): boolean;
+  isRunning(name: string): boolean;
+  connection(): LabConnectionLike;
+}
+
+export interface LabOpenOptions {
+  readonly dir: string;
+  readonly portOffset: number;
+  readonly services: string;
+  readonly env: Record<string, string | undefined>;
+  readonly log: (line: string) => void;
+}
+
+export const LAB_INFRA = ['postgres', 'kafka', 'prometheus'] as const;
+
+/** Opens (does not start) the native lab in `dir`. */
+export function openLab(options: LabOpenOptions): LabLike {
+  // Loaded lazily: the lab runtime lands on main separately; this is the one place that names it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Lab } = require('../../../lab/src/lab') as { Lab: new (o: LabOpenOptions) => LabLike };
+  return new Lab(options);
+}

@@ -1,0 +1,251 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PrometheusClient } from '../audit/prometheus';
+import { LatencyProxy } from '../infra/latencyProxy';
+import { NginxBalancer } from '../infra/nginxBalancer';
+import { OwnedProcess } from '../infra/ownedProcess';
+import { LAB_INFRA, type LabLike, openLab } from './labRuntime';
+import type { Target, TargetConnection, TargetSetup, TerminationResult } from './target';
+
+export interface NativeTargetOptions {
+  readonly repoRoot: string;
+  /** Lab folder for drills (kept apart from the developer's lab and the test lab). */
+  readonly labDir: string;
+  readonly portOffset: number;
+  /** Folder for this run's logs and nginx files. */
+  readonly workDir: string;
+  /** Leave the lab running after the drill (it is stopped only if this drill started it). */
+  readonly keepLab?: boolean;
+  readonly log: (line: string) => void;
+  /** Opens the lab; injectable for tests. */
+  readonly open?: typeof openLab;
+}
+
+/** Every service role the drills use; replicas that a drill does not need stay stopped. */
+const DRILL_LAB_SERVICES = 'api*2,relay,worker';
+const API_REPLICAS = ['api-1', 'api-2'];
+
+/** Ports of the drill runner's own processes, shifted by the same offset as the lab. */
+export function ownedPorts(offset: number) {
+  return {
+    ownedApiHttp: 8095 + offset,
+    ownedApiGrpc: 50066 + offset,
+    ownedApiAdmin: 9467 + offset,
+    balancer: 8096 + offset,
+    postgresProxy: 55433 + offset,
+  };
+}
+
+/** The native lab (lab/src/lab.ts) plus nginx, an owned API process and a latency proxy when a drill needs them. */
+export class NativeTarget implements Target {
+  readonly kind = 'native' as const;
+  private lab: LabLike | undefined;
+  private startedLab = false;
+  private setup: TargetSetup | undefined;
+  private balancer: NginxBalancer | undefined;
+  private ownedApi: OwnedProcess | undefined;
+  private proxy: LatencyProxy | undefined;
+  private readonly ports;
+
+  constructor(private readonly options: NativeTargetOptions) {
+    this.ports = ownedPorts(options.portOffset);
+  }
+
+  private get requireLab(): LabLike {
+    if (!this.lab) throw new Error('native target: prepare() first');
+    return this.lab;
+  }
+
+  async prepare(setup: TargetSetup): Promise<void> {
+    const { log } = this.options;
+    this.setup = setup;
+    if (!existsSync(path.join(this.options.repoRoot, 'dist', 'service', 'src', 'main.js'))) {
+      throw new Error('dist/service/src/main.js is missing: run `npm run build` first');
+    }
+    mkdirSync(this.options.workDir, { recursive: true });
+    const open = this.options.open ?? openLab;
+    this.lab = open({
+      dir: this.options.labDir,
+      portOffset: this.options.portOffset,
+      services: DRILL_LAB_SERVICES,
+      env: { ...process.env, ...setup.serviceEnv },
+      log: (line) => log(`  lab:${line}`),
+    });
+    const lab = this.lab;
+    this.startedLab = !LAB_INFRA.some((c) => lab.isRunning(c));
+    log(`lab ${lab.dir}: ${this.startedLab ? 'starting' : 'reusing'} postgres, kafka, prometheus`);
+    await lab.up([...LAB_INFRA]);
+
+    const wanted = new Set<string>();
+    if (setup.pipeline) wanted.add('relay').add('worker');
+    for (const r of API_REPLICAS.slice(0, setup.apiReplicas)) wanted.add(r);
+    // Services restart with this drill's environment (shedding bounds differ per drill).
+    for (const name of [...API_REPLICAS, 'relay', 'worker']) {
+      if (lab.isRunning(name)) await lab.stop(name);
+    }
+    for (const name of wanted) await lab.start(name);
+
+    if (setup.ownedApi) await this.startOwnedApi(setup);
+    if (setup.loadBalancer && setup.apiReplicas > 0) {
+      this.balancer = new NginxBalancer({
+        dir: path.join(this.options.workDir, 'nginx'),
+        listenPort: this.ports.balancer,
+        upstreams: API_REPLICAS.slice(0, setup.apiReplicas).map(
+          (r) => new URL(this.serviceConn(r).httpUrl).host,
+        ),
+      });
+      await this.balancer.start();
+      log(`nginx balancer on ${this.balancer.url} → ${API_REPLICAS.slice(0, setup.apiReplicas).join(', ')}`);
+    }
+  }
+
+  private serviceConn(name: string) {
+    const conn = this.requireLab.connection().services[name];
+    if (!conn) throw new Error(`the drill lab has no ${name}`);
+    return conn;
+  }
+
+  private async startOwnedApi(setup: TargetSetup): Promise<void> {
+    const conn = this.requireLab.connection();
+    let databaseUrl = conn.postgres.url;
+    if (setup.ownedApi?.viaLatencyProxy) {
+      this.proxy = new LatencyProxy(this.ports.postgresProxy, '127.0.0.1', conn.postgres.port);
+      await this.proxy.start();
+      const url = new URL(conn.postgres.url);
+      url.port = String(this.ports.postgresProxy);
+      databaseUrl = url.toString();
+      this.options.log(`latency proxy ${this.proxy.address} → PostgreSQL 127.0.0.1:${conn.postgres.port}`);
+    }
+    const node = path.join(this.options.repoRoot, 'node_modules', '.bin', 'node');
+    this.ownedApi = new OwnedProcess({
+      command: existsSync(node) ? node : process.execPath,
+      args: ['--enable-source-maps', path.join(this.options.repoRoot, 'dist', 'service', 'src', 'main.js')],
+      cwd: this.options.repoRoot,
+      env: {
+        ...Object.fromEntries(
+          Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+        ),
+        ROLES: 'api',
+        HOST: '127.0.0.1',
+        HTTP_PORT: String(this.ports.ownedApiHttp),
+        GRPC_PORT: String(this.ports.ownedApiGrpc),
+        ADMIN_PORT: String(this.ports.ownedApiAdmin),
+        DATABASE_URL: databaseUrl,
+        KAFKA_BROKERS: conn.kafka.brokers.join(','),
+        LOG_LEVEL: 'warn',
+        ...setup.serviceEnv,
+      },
+      logPath: path.join(this.options.workDir, 'owned-api.log'),
+      readyUrl: `http://127.0.0.1:${this.ports.ownedApiAdmin}/readyz`,
+    });
+    await this.ownedApi.start();
+    this.options.log(`owned api (pid ${this.ownedApi.pid}) on http://127.0.0.1:${this.ports.ownedApiHttp}`);
+  }
+
+  connection(): TargetConnection {
+    const conn = this.requireLab.connection();
+    const setup = this.setup;
+    const apiAdminUrls: Record<string, string> = {};
+    for (const name of this.apiComponents()) apiAdminUrls[name] = this.serviceConn(name).adminUrl;
+    if (setup?.ownedApi) apiAdminUrls['owned-api'] = `http://127.0.0.1:${this.ports.ownedApiAdmin}`;
+    const apiUrl = this.balancer
+      ? this.balancer.url
+      : (setup?.apiReplicas ?? 0) > 0
+        ? this.serviceConn('api-1').httpUrl
+        : undefined;
+    return {
+      ...(apiUrl !== undefined ? { apiUrl } : {}),
+      ...(setup?.ownedApi ? { ownedApiUrl: `http://127.0.0.1:${this.ports.ownedApiHttp}` } : {}),
+      apiAdminUrls,
+      postgresUrl: conn.postgres.url,
+      kafkaBrokers: conn.kafka.brokers,
+      prometheusUrl: conn.prometheus.url,
+      topic: 'orders.v1',
+      dlqTopic: 'orders.v1.dlq',
+    };
+  }
+
+  apiComponents(): string[] {
+    return API_REPLICAS.slice(0, this.setup?.apiReplicas ?? 0);
+  }
+
+  async start(component: string): Promise<void> {
+    await this.requireLab.start(component);
+  }
+  async stop(component: string): Promise<void> {
+    await this.requireLab.stop(component);
+  }
+  async kill(component: string): Promise<void> {
+    if (!(await this.requireLab.kill(component))) throw new Error(`${component} was not running`);
+  }
+  async pause(component: string): Promise<void> {
+    if (!this.requireLab.pause(component)) throw new Error(`${component} was not running`);
+  }
+  async resume(component: string): Promise<void> {
+    if (!this.requireLab.resume(component)) throw new Error(`${component} was not running`);
+  }
+
+  async terminateOwnedApi(timeoutMs: number): Promise<TerminationResult> {
+    if (!this.ownedApi) throw new Error('no owned api: the drill setup must ask for ownedApi');
+    return this.ownedApi.terminate(timeoutMs);
+  }
+
+  async scaleApi(replicas: number): Promise<void> {
+    const lab = this.requireLab;
+    for (const [i, name] of API_REPLICAS.entries()) {
+      if (i < replicas && !lab.isRunning(name)) await lab.start(name);
+      if (i >= replicas && lab.isRunning(name)) await lab.stop(name);
+    }
+  }
+
+  async rollingRestartApi(onStep: (line: string) => void): Promise<void> {
+    const lab = this.requireLab;
+    for (const name of this.apiComponents()) {
+      onStep(`SIGTERM ${name} (graceful stop)`);
+      await lab.stop(name);
+      onStep(`${name} exited; starting it again`);
+      await lab.start(name); // waits for /readyz
+      onStep(`${name} ready again`);
+    }
+  }
+
+  async setDatabaseLatency(ms: number): Promise<void> {
+    if (!this.proxy)
+      throw new Error('no latency proxy: the drill setup must ask for ownedApi.viaLatencyProxy');
+    this.proxy.latencyMs = ms;
+  }
+
+  prometheus(): PrometheusClient {
+    return new PrometheusClient(this.requireLab.connection().prometheus.url);
+  }
+
+  pidOf(component: string): number | undefined {
+    if (component === 'owned-api') return this.ownedApi?.pid;
+    const conn = this.lab?.connection();
+    return conn?.services[component]?.pid;
+  }
+
+  async close(): Promise<void> {
+    const { log } = this.options;
+    await this.balancer?.stop();
+    await this.ownedApi?.kill();
+    await this.proxy?.close();
+    const lab = this.lab;
+    if (!lab) return;
+    // Heal anything a failed drill left broken, then stop what this run started.
+    for (const name of [...LAB_INFRA, ...API_REPLICAS, 'relay', 'worker']) {
+      try {
+        lab.resume(name);
+      } catch {
+        // not running
+      }
+    }
+    if (this.startedLab && !this.options.keepLab) {
+      log('stopping the drill lab (it was started by this run)');
+      await lab.down();
+    } else {
+      for (const name of [...API_REPLICAS, 'relay', 'worker']) if (lab.isRunning(name)) await lab.stop(name);
+      log(`drill lab left running in ${lab.dir} (stop it: npm run lab -- down --dir ${lab.dir})`);
+    }
+  }
+}

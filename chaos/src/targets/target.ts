@@ -1,0 +1,73 @@
+import type { PrometheusClient } from '../audit/prometheus';
+
+/** What a drill needs running before the load starts. */
+export interface TargetSetup {
+  /** API replicas run by the target (0 when the drill only uses its owned API). */
+  readonly apiReplicas: number;
+  /** Put a load balancer (nginx natively, the compose LB) in front of the API replicas. */
+  readonly loadBalancer: boolean;
+  /** Run the relay and the worker (the event pipeline). */
+  readonly pipeline: boolean;
+  /**
+   * Run one API process owned by the drill runner (natively: a child process), so its exit code and
+   * exit time are observable, optionally with its database connection through the latency proxy.
+   */
+  readonly ownedApi?: { readonly viaLatencyProxy: boolean };
+  /** Extra service environment (shedding bounds, timeouts) for this drill. */
+  readonly serviceEnv: Readonly<Record<string, string>>;
+}
+
+export interface TargetConnection {
+  /** Where the load goes: the load balancer or the single API replica (absent with 0 replicas). */
+  readonly apiUrl?: string;
+  /** The drill runner's own API process, when the setup asked for one. */
+  readonly ownedApiUrl?: string;
+  /** Admin base URL (/readyz, /metrics) per API component. */
+  readonly apiAdminUrls: Readonly<Record<string, string>>;
+  readonly postgresUrl: string;
+  readonly kafkaBrokers: readonly string[];
+  readonly prometheusUrl: string;
+  readonly grafanaUrl?: string;
+  readonly topic: string;
+  readonly dlqTopic: string;
+}
+
+export interface TerminationResult {
+  /** Exit code, or null when the process was killed by a signal or the exit code is unknown. */
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly seconds: number;
+}
+
+/**
+ * Everything a drill does to the system goes through here, so one drill runs against the native
+ * lab or a compose stack alike. Component names: postgres, kafka, prometheus, api (or api-1, api-2),
+ * relay, worker.
+ */
+export interface Target {
+  readonly kind: 'native' | 'compose';
+  /** Starts what the setup needs and waits until it answers. */
+  prepare(setup: TargetSetup): Promise<void>;
+  connection(): TargetConnection;
+  /** Names of the API replicas currently configured (e.g. ['api-1', 'api-2']). */
+  apiComponents(): string[];
+  start(component: string): Promise<void>;
+  /** Graceful stop (SIGTERM, then kill after a timeout). */
+  stop(component: string): Promise<void>;
+  kill(component: string): Promise<void>;
+  pause(component: string): Promise<void>;
+  resume(component: string): Promise<void>;
+  /** SIGTERM the owned API and wait for its exit (sigterm drill). */
+  terminateOwnedApi(timeoutMs: number): Promise<TerminationResult>;
+  /** Sets the replica count of the API (scale). */
+  scaleApi(replicas: number): Promise<void>;
+  /** Restarts API replicas one at a time, waiting for readiness before the next. */
+  rollingRestartApi(onStep: (line: string) => void): Promise<void>;
+  /** Latency added between the service and PostgreSQL (0 removes it). */
+  setDatabaseLatency(ms: number): Promise<void>;
+  prometheus(): PrometheusClient;
+  /** Process id of a component when the target can tell (native). */
+  pidOf(component: string): number | undefined;
+  /** Stops whatever prepare() started that the user did not already have running. */
+  close(): Promise<void>;
+}

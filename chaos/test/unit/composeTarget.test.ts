@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  type CommandResult,
+  ComposeTarget,
+  parseComposeExitCode,
+  parseComposePs,
+} from '../../src/targets/composeTarget';
+
+/** A compose target whose command runner records what it would run and answers from a script. */
+function recordingTarget(responses: Record<string, Partial<CommandResult>> = {}) {
+  const issued: string[] = [];
+  const target = new ComposeTarget({
+    file: '/repo/compose.yaml',
+    project: 'orderlab',
+    stopTimeoutS: 20,
+    run: async (command, args) => {
+      const line = [command, ...args].join(' ');
+      issued.push(line);
+      const match = Object.entries(responses).find(([k]) => line.includes(k));
+      return { code: 0, stdout: '', stderr: '', ...(match?.[1] ?? {}) };
+    },
+  });
+  return { target, issued };
+}
+
+const C = 'docker compose -f /repo/compose.yaml -p orderlab';
+const healthy = (name: string) => ({
+  stdout: `{"Name":"orderlab-${name}-1","State":"running","Health":"healthy"}\n`,
+});
+
+test('compose target issues kill/stop/start/pause/unpause with the compose service names', async () => {
+  const { target, issued } = recordingTarget();
+  await target.kill('kafka');
+  await target.stop('postgres');
+  await target.start('postgres');
+  await target.pause('worker');
+  await target.resume('worker');
+  await target.kill('api-2');
+  await target.kill('api');
+  assert.deepEqual(issued, [
+    `${C} kill -s SIGKILL kafka`,
+    `${C} stop -t 20 postgres`,
+    `${C} start postgres`,
+    `${C} pause worker`,
+    `${C} unpause worker`,
+    `${C} kill -s SIGKILL api-2`,
+    `${C} kill -s SIGKILL api-1`,
+  ]);
+});
+
+test('compose target: prepare brings up what the drill needs and waits for health', async () => {
+  const { target, issued } = recordingTarget();
+  await target.prepare({ apiReplicas: 2, loadBalancer: true, pipeline: true, serviceEnv: {} });
+  assert.deepEqual(issued, [`${C} up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb`]);
+  assert.deepEqual(target.apiComponents(), ['api-1', 'api-2']);
+  await target.scaleApi(1);
+  assert.deepEqual(issued.slice(1), [`${C} start api-1`, `${C} stop -t 20 api-2`]);
+  assert.deepEqual(target.apiComponents(), ['api-1']);
+  const slow = recordingTarget();
+  await slow.target.prepare({
+    apiReplicas: 0,
+    loadBalancer: false,
+    pipeline: true,
+    ownedApi: { viaLatencyProxy: true },
+    serviceEnv: {},
+  });
+  assert.deepEqual(slow.issued, [`${C} up -d --wait postgres kafka prometheus api-1 relay worker toxiproxy`]);
+});
+
+test('compose target: the SIGTERM drill stops api-1, reads its exit code, starts it and waits for health', async () => {
+  const { target, issued } = recordingTarget({
+    ' ps -a ': { stdout: '{"Name":"orderlab-api-1-1","State":"exited","ExitCode":0}\n' },
+    ' ps --format json api-1': healthy('api-1'),
+  });
+  const result = await target.terminateOwnedApi(10_000);
+  assert.equal(result.exitCode, 0);
+  assert.deepEqual(issued, [
+    `${C} stop -t 10 api-1`,
+    `${C} ps -a --format json api-1`,
+    `${C} start api-1`,
+    `${C} ps --format json api-1`,
+  ]);
+});
+
+test('compose target: rolling restart restarts one replica at a time and waits for its health', async () => {
+  const { target, issued } = recordingTarget({
+    ' ps --format json api-1': healthy('api-1'),
+    ' ps --format json api-2': healthy('api-2'),
+  });
+  await target.prepare({ apiReplicas: 2, loadBalancer: true, pipeline: false, serviceEnv: {} });
+  const steps: string[] = [];
+  await target.rollingRestartApi((s) => steps.push(s));
+  assert.deepEqual(issued.slice(1), [
+    `${C} restart -t 20 api-1`,
+    `${C} ps --format json api-1`,
+    `${C} restart -t 20 api-2`,
+    `${C} ps --format json api-2`,
+  ]);
+  assert.deepEqual(steps, [
+    'restarting api-1',
+    'api-1 healthy again',
+    'restarting api-2',
+    'api-2 healthy again',
+  ]);
+});
+
+test('compose target: a failing command is an error naming the command', async () => {
+  const { target } = recordingTarget({ kill: { code: 1, stderr: 'no such service: kafka' } });
+  await assert.rejects(
+    target.kill('kafka'),
+    /docker compose .* kill -s SIGKILL kafka exited 1: no such service/,
+  );
+});
+
+test('compose service names can be mapped; no project flag when none is given', async () => {
+  const issued: string[] = [];
+  const target = new ComposeTarget({
+    file: 'c.yaml',
+    services: { kafka: 'broker' },
+    run: async (c, a) => {
+      issued.push([c, ...a].join(' '));
+      return { code: 0, stdout: '', stderr: '' };
+    },
+  });
+  await target.kill('kafka');
+  assert.deepEqual(issued, ['docker compose -f c.yaml kill -s SIGKILL broker']);
+});
+
+test('compose ps output: JSON lines (v2.21+) and a JSON array (older)', () => {
+  assert.deepEqual(parseComposePs('{"Name":"a"}\n{"Name":"b"}'), [{ Name: 'a' }, { Name: 'b' }]);
+  assert.deepEqual(parseComposePs('[{"Name":"a","ExitCode":137}]'), [{ Name: 'a', ExitCode: 137 }]);
+  assert.equal(parseComposeExitCode(''), null);
+  assert.equal(parseComposeExitCode('{"Name":"a","ExitCode":143}'), 143);
+});

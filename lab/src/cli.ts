@@ -1,0 +1,139 @@
+import path from 'node:path';
+import { LAB_HELP, parseLabArgs, resolvePortOffset, UsageError } from './args';
+import { Lab } from './lab';
+import { LabError, tailFile } from './processes';
+
+function formatBytes(bytes: number | undefined): string {
+  return bytes === undefined ? '' : `${Math.round(bytes / 1024 / 1024)} MiB`;
+}
+
+function printTable(rows: string[][]): void {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  for (const row of rows)
+    console.log(`  ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd());
+}
+
+function printConnection(lab: Lab): void {
+  const c = lab.connection();
+  const status = new Map(lab.status().map((s) => [s.name, s]));
+  const state = (name: string): string => status.get(name)?.state ?? 'stopped';
+  const rows = [
+    ['component', 'state', 'address'],
+    ['postgres', state('postgres'), c.postgres.url],
+    ['kafka', state('kafka'), c.kafka.brokers.join(',')],
+    ['prometheus', state('prometheus'), c.prometheus.url],
+  ];
+  for (const [name, s] of Object.entries(c.services))
+    rows.push([name, state(name), `${s.httpUrl}  grpc ${s.grpcAddress}  admin ${s.adminUrl}`]);
+  printTable(rows);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const args = parseLabArgs(argv);
+  if (args.command === 'help') {
+    console.log(LAB_HELP);
+    return 0;
+  }
+  const lab = new Lab({
+    ...(args.dir !== undefined ? { dir: args.dir } : {}),
+    portOffset: resolvePortOffset(args.portOffset, process.env),
+    ...(args.services !== undefined ? { services: args.services } : {}),
+  });
+  const where = `${path.relative(process.cwd(), lab.dir) || lab.dir}, port offset ${lab.plan.offset}`;
+  const name = args.component as string;
+  switch (args.command) {
+    case 'up': {
+      console.log(`lab up (${where})`);
+      const result = await lab.up(args.only);
+      console.log(
+        `lab up: ${result.started.length} started, ${result.alreadyRunning.length} already running${result.skipped.length ? `, ${result.skipped.length} skipped` : ''}, all ready in ${result.seconds.toFixed(1)} s; state ${path.join(lab.dir, 'state.json')}`,
+      );
+      printConnection(lab);
+      return 0;
+    }
+    case 'down': {
+      console.log(`lab down (${where})`);
+      const result = await lab.down();
+      console.log(
+        `lab down: stopped ${result.stopped.length ? result.stopped.join(', ') : 'nothing (nothing was running)'} in ${result.seconds.toFixed(1)} s; no lab port is listening`,
+      );
+      return 0;
+    }
+    case 'status': {
+      const status = lab.status();
+      if (args.json) {
+        console.log(JSON.stringify({ connection: lab.connection(), components: status }, null, 2));
+        return 0;
+      }
+      console.log(`lab status (${where})`);
+      printTable([
+        ['component', 'state', 'pid', 'rss', 'ports', 'log'],
+        ...status.map((s) => [
+          s.name,
+          s.state,
+          s.pid === undefined ? '' : String(s.pid),
+          formatBytes(s.rssBytes),
+          s.ports.join(','),
+          path.relative(process.cwd(), s.logPath),
+        ]),
+      ]);
+      const running = status.filter((s) => s.state !== 'stopped').length;
+      console.log(`lab status: ${running} of ${status.length} components running`);
+      return 0;
+    }
+    case 'logs': {
+      const logPath = lab.logsPath(name);
+      console.log(`==> ${logPath} (last ${args.lines} lines)`);
+      console.log(tailFile(logPath, args.lines));
+      return 0;
+    }
+    case 'start': {
+      const begin = Date.now();
+      const started = await lab.start(name);
+      console.log(
+        `lab start ${name}: ${started ? 'started' : 'was already running'} (${((Date.now() - begin) / 1000).toFixed(1)} s)`,
+      );
+      return 0;
+    }
+    case 'stop':
+    case 'kill': {
+      const begin = Date.now();
+      const done = args.command === 'stop' ? await lab.stop(name) : await lab.kill(name);
+      console.log(
+        `lab ${args.command} ${name}: ${done ? `${args.command === 'stop' ? 'stopped' : 'killed'} in ${((Date.now() - begin) / 1000).toFixed(1)} s` : 'was not running'}`,
+      );
+      return 0;
+    }
+    case 'pause':
+    case 'resume': {
+      const done = args.command === 'pause' ? await lab.pause(name) : await lab.resume(name);
+      console.log(
+        `lab ${args.command} ${name}: ${done ? (args.command === 'pause' ? 'paused (SIGSTOP)' : 'resumed (SIGCONT)') : 'not running'}`,
+      );
+      return 0;
+    }
+  }
+}
+
+// kafkajs 2.2.4 schedules a negative timeout on Node 24 (harmless); keep that noise out of the lab's output.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name !== 'TimeoutNegativeWarning') console.error(`(node) ${warning.name}: ${warning.message}`);
+});
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(`lab: ${error.message}`);
+      process.exit(2);
+    }
+    if (error instanceof LabError) {
+      console.error(`lab: ${error.message}`);
+      if (error.logTail) console.error(`---- last lines of the log ----\n${error.logTail}`);
+      process.exit(1);
+    }
+    console.error(`lab: unexpected failure: ${(error as Error).stack ?? String(error)}`);
+    process.exit(1);
+  },
+);

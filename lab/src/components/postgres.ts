@@ -1,0 +1,144 @@
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Client } from 'pg';
+import { LabError, waitUntil } from '../processes';
+import { ensureDebianPackage, findPostgresBin, isRoot } from '../prerequisites';
+import { childEnv, type ComponentDriver, type LabContext, type Launch } from './types';
+
+export const APP_ROLE = 'orderlab';
+export const APP_PASSWORD = 'orderlab';
+export const APP_DATABASE = 'orderlab';
+
+export function postgresUrls(port: number): { url: string; adminUrl: string } {
+  return {
+    url: `postgres://${APP_ROLE}:${APP_PASSWORD}@127.0.0.1:${port}/${APP_DATABASE}`,
+    adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+  };
+}
+
+/** initdb/postgres refuse to run as root: as root we run them as the `postgres` system user. */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (!isRoot()) return undefined;
+  const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+  if (uid.status !== 0 || gid.status !== 0) {
+    throw new LabError(
+      'running as root but there is no `postgres` user to run PostgreSQL as: install the Debian postgresql package (it creates the user)',
+    );
+  }
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+export function postgresDriver(ctx: LabContext): ComponentDriver {
+  const home = path.join(ctx.dir, 'postgres');
+  const dataDir = path.join(home, 'data');
+  const port = ctx.plan.postgres;
+  let bin: string | undefined;
+  let user: { uid: number; gid: number } | undefined;
+
+  return {
+    name: 'postgres',
+    ports: [port],
+    stopSignal: 'SIGINT',
+    stopTimeoutMs: 20_000,
+    async prepare() {
+      await ensureDebianPackage(
+        'PostgreSQL',
+        () => findPostgresBin(ctx.env) !== undefined,
+        'postgresql',
+        ctx.log,
+      );
+      bin = findPostgresBin(ctx.env) as string;
+      user = serverUser();
+      if (existsSync(path.join(dataDir, 'PG_VERSION'))) return;
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      if (user) chownSync(dataDir, user.uid, user.gid);
+      const init = spawnSync(
+        path.join(bin, 'initdb'),
+        [
+          '-D',
+          dataDir,
+          '-U',
+          'postgres',
+          '--auth-local=trust',
+          '--auth-host=trust',
+          '-E',
+          'UTF8',
+          '--locale=C',
+          '--no-sync',
+          '--no-instructions',
+        ],
+        { encoding: 'utf8', timeout: 120_000, cwd: home, ...(user ?? {}) },
+      );
+      if (init.status !== 0) {
+        const reason = init.error
+          ? init.error.message
+          : (init.stderr || init.stdout).trim().split('\n').slice(-1)[0];
+        throw new LabError(`initdb failed in ${dataDir}: ${reason} (remove that folder and retry)`);
+      }
+    },
+    launch(): Launch {
+      if (!bin) throw new Error('prepare() first');
+      return {
+        command: path.join(bin, 'postgres'),
+        args: [
+          '-D',
+          dataDir,
+          '-c',
+          `port=${port}`,
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'unix_socket_directories=',
+          // Throwaway test data: durability traded for speed (as practica's test Postgres does).
+          '-c',
+          'fsync=off',
+          '-c',
+          'synchronous_commit=off',
+          '-c',
+          'full_page_writes=off',
+          '-c',
+          'max_connections=300',
+        ],
+        env: childEnv(ctx.env),
+        cwd: home,
+        ...(user ?? {}),
+        marker: dataDir,
+      };
+    },
+    async waitReady(pid, logPath) {
+      const { adminUrl } = postgresUrls(port);
+      await waitUntil(
+        `postgres on 127.0.0.1:${port}`,
+        async () => {
+          const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 1000 });
+          try {
+            await client.connect();
+            await client.query('SELECT 1');
+            return true;
+          } finally {
+            await client.end().catch(() => undefined);
+          }
+        },
+        { timeoutMs: 30_000, pid, logPath },
+      );
+      await ensureAppRoleAndDatabase(adminUrl);
+    },
+  };
+}
+
+/** The role and database the service uses; the role may create databases (tests make their own). */
+async function ensureAppRoleAndDatabase(adminUrl: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 2000 });
+  await client.connect();
+  try {
+    const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
+    if (role.rowCount === 0)
+      await client.query(`CREATE ROLE ${APP_ROLE} LOGIN CREATEDB PASSWORD '${APP_PASSWORD}'`);
+    const db = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [APP_DATABASE]);
+    if (db.rowCount === 0) await client.query(`CREATE DATABASE ${APP_DATABASE} OWNER ${APP_ROLE}`);
+  } finally {
+    await client.end();
+  }
+}

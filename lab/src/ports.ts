@@ -1,0 +1,119 @@
+/** Port plan of one lab: the defaults of every component shifted by one offset, so several labs coexist. */
+
+export const DEFAULT_INFRA_PORTS = {
+  postgres: 25432,
+  kafka: 29092,
+  kafkaController: 29093,
+  prometheus: 29090,
+} as const;
+
+/**
+ * Base ports of the first replica of each service role; replica i adds i to http/grpc and 10*i to
+ * admin. Everything stays within +30 of the defaults so labs 100 ports apart never collide.
+ */
+export const DEFAULT_ROLE_PORTS: Record<ServiceRole, { http: number; grpc: number; admin: number }> = {
+  api: { http: 8080, grpc: 50051, admin: 9464 },
+  relay: { http: 8085, grpc: 50056, admin: 9465 },
+  worker: { http: 8090, grpc: 50061, admin: 9466 },
+};
+
+export const SERVICE_ROLES = ['api', 'relay', 'worker'] as const;
+export type ServiceRole = (typeof SERVICE_ROLES)[number];
+
+export interface ServiceSpec {
+  /** Component name, e.g. `api` or `api-2` when replicas are asked for. */
+  readonly name: string;
+  readonly role: ServiceRole;
+  /** 0-based replica index within its role. */
+  readonly replica: number;
+}
+
+export interface ServicePorts {
+  readonly http: number;
+  readonly grpc: number;
+  readonly admin: number;
+}
+
+export interface PortPlan {
+  readonly offset: number;
+  readonly postgres: number;
+  readonly kafka: number;
+  readonly kafkaController: number;
+  readonly prometheus: number;
+  readonly services: Record<string, ServicePorts>;
+}
+
+const MAX_REPLICAS = 4;
+
+/**
+ * Parses a service selection such as `api`, `api*2,relay,worker`. One replica keeps the role's
+ * name (`api`); several are numbered (`api-1`, `api-2`).
+ */
+export function parseServiceSpecs(text: string): ServiceSpec[] {
+  const specs: ServiceSpec[] = [];
+  const seen = new Set<string>();
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const match = /^([a-z]+)(?:\*(\d+))?$/.exec(part);
+    if (!match) throw new Error(`bad service "${part}": use role or role*count, e.g. api*2`);
+    const role = match[1] as ServiceRole;
+    if (!SERVICE_ROLES.includes(role)) {
+      throw new Error(`unknown service role "${role}": choose from ${SERVICE_ROLES.join(', ')}`);
+    }
+    if (seen.has(role)) throw new Error(`service role "${role}" named twice`);
+    seen.add(role);
+    const count = match[2] === undefined ? 1 : Number(match[2]);
+    if (count < 1 || count > MAX_REPLICAS) throw new Error(`replicas of ${role} must be 1..${MAX_REPLICAS}`);
+    for (let i = 0; i < count; i++) {
+      specs.push({ name: count === 1 ? role : `${role}-${i + 1}`, role, replica: i });
+    }
+  }
+  return specs;
+}
+
+export function planPorts(offset: number, services: readonly ServiceSpec[]): PortPlan {
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new Error(`port offset must be a whole number >= 0, got ${offset}`);
+  const shift = (port: number): number => {
+    const shifted = port + offset;
+    if (shifted > 65535) throw new Error(`port offset ${offset} pushes port ${port} past 65535`);
+    return shifted;
+  };
+  const servicePorts: Record<string, ServicePorts> = {};
+  for (const spec of services) {
+    const base = DEFAULT_ROLE_PORTS[spec.role];
+    servicePorts[spec.name] = {
+      http: shift(base.http + spec.replica),
+      grpc: shift(base.grpc + spec.replica),
+      admin: shift(base.admin + 10 * spec.replica),
+    };
+  }
+  return {
+    offset,
+    postgres: shift(DEFAULT_INFRA_PORTS.postgres),
+    kafka: shift(DEFAULT_INFRA_PORTS.kafka),
+    kafkaController: shift(DEFAULT_INFRA_PORTS.kafkaController),
+    prometheus: shift(DEFAULT_INFRA_PORTS.prometheus),
+    services: servicePorts,
+  };
+}
+
+/** Every port of the plan with the component that owns it, for "port taken" and "port left open" checks. */
+export function portsByComponent(plan: PortPlan): { component: string; port: number }[] {
+  const list = [
+    { component: 'postgres', port: plan.postgres },
+    { component: 'kafka', port: plan.kafka },
+    { component: 'kafka', port: plan.kafkaController },
+    { component: 'prometheus', port: plan.prometheus },
+  ];
+  for (const [name, ports] of Object.entries(plan.services)) {
+    list.push(
+      { component: name, port: ports.http },
+      { component: name, port: ports.grpc },
+      { component: name, port: ports.admin },
+    );
+  }
+  return list;
+}

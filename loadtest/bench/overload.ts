@@ -1,0 +1,303 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { classifyOutcome, percentile } from '../../chaos/src/audit/maths';
+import type { LedgerEntry } from '../../chaos/src/load/ledger';
+import { runOpenModelLoad } from '../../chaos/src/load/openModelLoad';
+import { Lab } from '../../lab/src/lab';
+import { findRepoRoot } from '../../lab/src/repo';
+
+const HELP = `Usage: npm run bench:overload -- [options]
+
+Finds the api's capacity (the highest open-model arrival rate whose accepted requests keep p99 under
+the latency SLO with ≥ 99% accepted), then drives FACTOR × capacity for a fixed time and reports
+goodput, shed rate, p99 of accepted and of shed responses, peak RSS and event-loop delay.
+Runs on its own native lab (PostgreSQL + api) in .lab/bench-overload; every load is bounded.
+
+  --start-rate N        first rate of the capacity ladder, req/s (default 50)
+  --growth X            ladder growth per step (default 1.4)
+  --max-steps N         ladder steps at most (default 12)
+  --step-seconds S      seconds per ladder step (default 5)
+  --factor X            overload multiple of capacity (default 3)
+  --overload-seconds S  overload duration (default 30)
+  --slo-ms N            latency SLO for accepted requests, p99 (default 250)
+  --port-offset N       lab port offset (default 3000)
+  --seed N              load seed (default 7)
+  -h, --help            this text
+
+Report: reports/bench/overload-<time>/{overload.json, overload.md}; exit 0 when every target holds.`;
+
+export interface StepResult {
+  readonly rate: number;
+  readonly sent: number;
+  readonly ok: number;
+  readonly shed: number;
+  readonly other: number;
+  readonly goodput: number;
+  readonly okP99Ms: number;
+  readonly shedP99Ms: number;
+  readonly passed: boolean;
+}
+
+/** Outcome of one fixed-rate run: goodput and tail latencies, and whether it met the SLO. */
+export function evaluateStep(
+  rate: number,
+  seconds: number,
+  entries: readonly LedgerEntry[],
+  sloMs: number,
+): StepResult {
+  const ok = entries.filter((e) => classifyOutcome(e) === 'ok');
+  const shed = entries.filter((e) => classifyOutcome(e) === 'shed');
+  const okP99Ms = percentile(
+    ok.map((e) => e.latencyMs),
+    99,
+  );
+  const sent = entries.length;
+  return {
+    rate,
+    sent,
+    ok: ok.length,
+    shed: shed.length,
+    other: sent - ok.length - shed.length,
+    goodput: ok.length / seconds,
+    okP99Ms,
+    shedP99Ms: percentile(
+      shed.map((e) => e.latencyMs),
+      99,
+    ),
+    passed: sent > 0 && ok.length >= 0.99 * sent && okP99Ms < sloMs,
+  };
+}
+
+/** Capacity = goodput of the last passing step before the first failing one (0 if none passed). */
+export function capacityFrom(steps: readonly StepResult[]): number {
+  let capacity = 0;
+  for (const s of steps) {
+    if (!s.passed) break;
+    capacity = s.goodput;
+  }
+  return capacity;
+}
+
+export interface OverloadTargets {
+  readonly goodputRatio: number;
+  readonly acceptedP99Ms: number;
+  readonly shedP99Ms: number;
+  readonly rssMb: number;
+  readonly eventLoopP99Ms: number;
+}
+
+export const TARGETS: OverloadTargets = {
+  goodputRatio: 0.9,
+  acceptedP99Ms: 250,
+  shedP99Ms: 20,
+  rssMb: 400,
+  eventLoopP99Ms: 100,
+};
+
+export function checkTargets(
+  capacity: number,
+  overload: StepResult,
+  rssMb: number,
+  eventLoopP99Ms: number | undefined,
+  targets: OverloadTargets = TARGETS,
+): { name: string; measured: string; target: string; ok: boolean }[] {
+  return [
+    {
+      name: 'goodput / capacity',
+      measured: (overload.goodput / capacity).toFixed(2),
+      target: `≥ ${targets.goodputRatio}`,
+      ok: overload.goodput >= targets.goodputRatio * capacity,
+    },
+    {
+      name: 'accepted p99',
+      measured: `${overload.okP99Ms.toFixed(0)} ms`,
+      target: `< ${targets.acceptedP99Ms} ms`,
+      ok: overload.okP99Ms < targets.acceptedP99Ms,
+    },
+    {
+      name: 'shed p99',
+      measured: Number.isNaN(overload.shedP99Ms) ? 'none shed' : `${overload.shedP99Ms.toFixed(1)} ms`,
+      target: `< ${targets.shedP99Ms} ms`,
+      ok: Number.isNaN(overload.shedP99Ms) || overload.shedP99Ms < targets.shedP99Ms,
+    },
+    {
+      name: 'peak RSS',
+      measured: `${rssMb.toFixed(0)} MB`,
+      target: `< ${targets.rssMb} MB`,
+      ok: rssMb < targets.rssMb,
+    },
+    {
+      name: 'event-loop delay p99 (max of 1 s windows)',
+      measured: eventLoopP99Ms === undefined ? 'not exposed' : `${eventLoopP99Ms.toFixed(1)} ms`,
+      target: `< ${targets.eventLoopP99Ms} ms`,
+      ok: eventLoopP99Ms !== undefined && eventLoopP99Ms < targets.eventLoopP99Ms,
+    },
+  ];
+}
+
+function rssMbOf(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : 0;
+}
+
+async function eventLoopP99Ms(adminUrl: string): Promise<number | undefined> {
+  const text = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(1000) })
+    .then((r) => r.text())
+    .catch(() => '');
+  const match = /^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([0-9.eE+-]+)/m.exec(text);
+  return match ? Number(match[1]) * 1000 : undefined;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      'start-rate': { type: 'string', default: '50' },
+      growth: { type: 'string', default: '1.4' },
+      'max-steps': { type: 'string', default: '12' },
+      'step-seconds': { type: 'string', default: '5' },
+      factor: { type: 'string', default: '3' },
+      'overload-seconds': { type: 'string', default: '30' },
+      'slo-ms': { type: 'string', default: '250' },
+      'port-offset': { type: 'string', default: '3000' },
+      seed: { type: 'string', default: '7' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const num = (name: keyof typeof values, min: number, max: number): number => {
+    const v = Number(values[name]);
+    if (!Number.isFinite(v) || v < min || v > max)
+      throw new Error(`--${name} must be a number ${min}..${max}`);
+    return v;
+  };
+  const startRate = num('start-rate', 1, 20_000);
+  const growth = num('growth', 1.05, 4);
+  const maxSteps = num('max-steps', 1, 30);
+  const stepSeconds = num('step-seconds', 1, 60);
+  const factor = num('factor', 1, 10);
+  const overloadSeconds = num('overload-seconds', 1, 300);
+  const sloMs = num('slo-ms', 1, 10_000);
+  const seed = num('seed', 0, 2 ** 31);
+
+  const repoRoot = findRepoRoot();
+  const lab = new Lab({
+    dir: path.join(repoRoot, '.lab', 'bench-overload'),
+    portOffset: num('port-offset', 0, 3500),
+    services: 'api',
+    repoRoot,
+    env: { ...process.env, LAB_LOG_LEVEL: 'warn' },
+  });
+  const stop = () => void lab.down().finally(() => process.exit(130));
+  process.once('SIGINT', stop);
+  try {
+    console.log('overload: starting PostgreSQL and the api on a dedicated lab …');
+    await lab.up(['postgres', 'api']);
+    const api = lab.connection().services['api'];
+    if (!api?.pid) throw new Error('the api did not start');
+
+    const ladder: StepResult[] = [];
+    let rate = startRate;
+    for (let i = 0; i < maxSteps; i++) {
+      const run = await runOpenModelLoad({
+        baseUrl: api.httpUrl,
+        steps: [{ atS: 0, rate }],
+        durationS: stepSeconds,
+        maxRequests: Math.ceil(rate * stepSeconds) + 10,
+        seed: seed + i,
+      });
+      const step = evaluateStep(rate, stepSeconds, run.entries, sloMs);
+      ladder.push(step);
+      console.log(
+        `  capacity step ${i + 1}: ${rate.toFixed(0)} req/s → goodput ${step.goodput.toFixed(0)}/s, ` +
+          `accepted p99 ${step.okP99Ms.toFixed(0)} ms, shed ${step.shed} → ${step.passed ? 'within SLO' : 'past SLO'}`,
+      );
+      if (!step.passed) break;
+      rate = Math.round(rate * growth);
+    }
+    const capacity = capacityFrom(ladder);
+    if (capacity === 0) throw new Error(`not even ${startRate} req/s met the SLO; lower --start-rate`);
+    const overloadRate = Math.round(capacity * factor);
+    console.log(
+      `overload: capacity ${capacity.toFixed(0)} req/s; driving ${overloadRate} req/s for ${overloadSeconds} s …`,
+    );
+
+    let peakRss = rssMbOf(api.pid);
+    let peakLoopMs: number | undefined;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, rssMbOf(api.pid!));
+      void eventLoopP99Ms(api.adminUrl).then((ms) => {
+        if (ms !== undefined) peakLoopMs = Math.max(peakLoopMs ?? 0, ms);
+      });
+    }, 1000);
+    const run = await runOpenModelLoad({
+      baseUrl: api.httpUrl,
+      steps: [{ atS: 0, rate: overloadRate }],
+      durationS: overloadSeconds,
+      maxRequests: Math.ceil(overloadRate * overloadSeconds) + 10,
+      maxInFlight: 4000,
+      seed: seed + 100,
+      onProgress: (p) =>
+        p.elapsedS % 5 === 0 &&
+        console.log(
+          `  ${p.elapsedS} s: sent ${p.sent}, ok ${p.ok}, not ok ${p.failed}, in flight ${p.inFlight}`,
+        ),
+    });
+    clearInterval(sampler);
+    const overload = evaluateStep(overloadRate, overloadSeconds, run.entries, sloMs);
+    const checks = checkTargets(capacity, overload, peakRss, peakLoopMs);
+
+    const dir = path.join(
+      repoRoot,
+      'reports',
+      'bench',
+      `overload-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+    );
+    mkdirSync(dir, { recursive: true });
+    const report = {
+      capacity,
+      factor,
+      overloadRate,
+      ladder,
+      overload,
+      peakRssMb: peakRss,
+      eventLoopP99Ms: peakLoopMs,
+      checks,
+    };
+    writeFileSync(path.join(dir, 'overload.json'), JSON.stringify(report, null, 2));
+    const table = [
+      '| check | measured | target | |',
+      '|---|---|---|---|',
+      ...checks.map((c) => `| ${c.name} | ${c.measured} | ${c.target} | ${c.ok ? 'ok' : 'MISSED'} |`),
+    ].join('\n');
+    writeFileSync(
+      path.join(dir, 'overload.md'),
+      `# Overload benchmark\n\nCapacity ${capacity.toFixed(0)} req/s (p99 < ${sloMs} ms, ≥ 99% accepted); ` +
+        `overload ${overloadRate} req/s (${factor}×) for ${overloadSeconds} s: goodput ${overload.goodput.toFixed(0)}/s, ` +
+        `shed ${(overload.shed / overloadSeconds).toFixed(0)}/s, other failures ${overload.other}.\n\n${table}\n`,
+    );
+    console.log(`\n${table}\n`);
+    const passed = checks.every((c) => c.ok);
+    console.log(
+      `overload: ${passed ? 'PASS' : 'MISSED TARGETS'} — capacity ${capacity.toFixed(0)}/s, at ${factor}× goodput ` +
+        `${overload.goodput.toFixed(0)}/s, accepted p99 ${overload.okP99Ms.toFixed(0)} ms; report ${path.relative(repoRoot, dir)}/overload.md`,
+    );
+    return passed ? 0 : 1;
+  } finally {
+    process.off('SIGINT', stop);
+    await lab.down();
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`overload: ${(err as Error).message}`);
+      process.exit(2);
+    },
+  );
+}

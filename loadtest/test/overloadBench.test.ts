@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { LedgerEntry } from '../../chaos/src/load/ledger';
+import { capacityFrom, checkTargets, evaluateStep, type StepResult } from '../bench/overload';
+
+function entry(status: number | null, latencyMs: number, retryAfter?: string): LedgerEntry {
+  return {
+    requestId: 'r',
+    idempotencyKey: 'k',
+    target: 'api',
+    intendedAt: 0,
+    sentAt: 0,
+    completedAt: latencyMs,
+    status,
+    latencyMs,
+    ...(retryAfter ? { retryAfter } : {}),
+  };
+}
+
+describe('overload benchmark maths', () => {
+  it('a step passes only with ≥ 99% accepted and accepted p99 under the SLO', () => {
+    const fast = Array.from({ length: 100 }, () => entry(201, 20));
+    assert.equal(evaluateStep(20, 5, fast, 250).passed, true);
+    assert.equal(evaluateStep(20, 5, fast, 250).goodput, 20);
+    const slowTail = [...Array.from({ length: 98 }, () => entry(201, 20)), entry(201, 400), entry(201, 400)];
+    assert.equal(evaluateStep(20, 5, slowTail, 250).passed, false);
+    const shedSome = [
+      ...Array.from({ length: 97 }, () => entry(201, 20)),
+      ...Array.from({ length: 3 }, () => entry(503, 2, '1')),
+    ];
+    const s = evaluateStep(20, 5, shedSome, 250);
+    assert.equal(s.passed, false);
+    assert.equal(s.shed, 3);
+    assert.equal(s.shedP99Ms, 2);
+    assert.equal(evaluateStep(20, 5, [], 250).passed, false);
+  });
+
+  it('capacity is the goodput of the last passing step before the first failure', () => {
+    const step = (goodput: number, passed: boolean) => ({ goodput, passed }) as StepResult;
+    assert.equal(capacityFrom([step(50, true), step(70, true), step(90, false), step(120, true)]), 70);
+    assert.equal(capacityFrom([step(50, false)]), 0);
+  });
+
+  it('targets: each check can fail on its own', () => {
+    const overload = { goodput: 95, okP99Ms: 120, shedP99Ms: 5 } as StepResult;
+    assert.ok(checkTargets(100, overload, 200, 30).every((c) => c.ok));
+    assert.deepEqual(
+      checkTargets(100, { ...overload, goodput: 80 }, 200, 30)
+        .filter((c) => !c.ok)
+        .map((c) => c.name),
+      ['goodput / capacity'],
+    );
+    assert.deepEqual(
+      checkTargets(100, { ...overload, shedP99Ms: 40 }, 500, undefined)
+        .filter((c) => !c.ok)
+        .map((c) => c.name),
+      ['shed p99', 'peak RSS', 'event-loop delay p99 (max of 1 s windows)'],
+    );
+  });
+});

@@ -1,0 +1,204 @@
+/**
+ * Test runner: starts the shared test lab (PostgreSQL, Kafka, Prometheus) in .lab/test, runs the
+ * compiled tests with node:test, and stops the lab again, also on failure or Ctrl-C.
+ *
+ *   node dist/scripts/runTests.js [--unit] [--concurrency N] [files or folders under dist/ ...]
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { INFRA_COMPONENTS, Lab } from '../lab/src/lab';
+import { LabError } from '../lab/src/processes';
+import { findRepoRoot } from '../lab/src/repo';
+import { TEST_LAB_DIR_ENV, testLabDir, testLabPortOffset } from '../lab/src/testing';
+
+const HELP = `Usage: node dist/scripts/runTests.js [--unit] [--concurrency N] [--keep-lab] [paths...]
+
+Runs the compiled tests (dist/**/test/**/*.test.js by default, or the given files/folders).
+Starts the shared test lab first (PostgreSQL, Kafka, Prometheus in .lab/test, port offset
+LAB_TEST_PORT_OFFSET, else LAB_PORT_OFFSET + 1000, so it never meets your own lab), passes it to the
+tests as ${TEST_LAB_DIR_ENV}, and stops it at the end.
+
+  --unit            only tests under */test/unit/, without a lab
+  --concurrency N   test files run in parallel (default 2)
+  --keep-lab        leave the test lab running afterwards (stop it: npm run lab -- down --dir .lab/test)
+  -h, --help        this text
+
+Reports: reports/tests/junit.xml (JUnit XML) next to the spec output on stdout.
+`;
+
+interface RunnerArgs {
+  unit: boolean;
+  concurrency: number;
+  keepLab: boolean;
+  paths: string[];
+}
+
+function parseArgs(argv: string[]): RunnerArgs | 'help' {
+  const args: RunnerArgs = { unit: false, concurrency: 2, keepLab: false, paths: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '-h' || arg === '--help') return 'help';
+    else if (arg === '--unit') args.unit = true;
+    else if (arg === '--keep-lab') args.keepLab = true;
+    else if (arg === '--concurrency') {
+      const value = Number(argv[++i]);
+      if (!Number.isInteger(value) || value < 1) throw new Error('--concurrency needs a whole number >= 1');
+      args.concurrency = value;
+    } else if (arg.startsWith('-')) throw new Error(`unknown option ${arg} (see --help)`);
+    else args.paths.push(arg);
+  }
+  return args;
+}
+
+function findTestFiles(root: string, unitOnly: boolean): string[] {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'node_modules') walk(full);
+      } else if (entry.name.endsWith('.test.js')) {
+        const parts = full.split(path.sep);
+        const inTest = parts.includes('test');
+        if (inTest && (!unitOnly || full.includes(`${path.sep}test${path.sep}unit${path.sep}`)))
+          found.push(full);
+      }
+    }
+  };
+  if (statSync(root).isDirectory()) walk(root);
+  else found.push(root);
+  return found.sort();
+}
+
+async function main(): Promise<number> {
+  const parsed = parseArgs(process.argv.slice(2));
+  if (parsed === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  const begin = Date.now();
+  const repoRoot = findRepoRoot();
+  const roots =
+    parsed.paths.length > 0 ? parsed.paths.map((p) => path.resolve(p)) : [path.join(repoRoot, 'dist')];
+  for (const root of roots)
+    if (!existsSync(root)) throw new Error(`${root} does not exist (run npm run build first?)`);
+  const files = [...new Set(roots.flatMap((root) => findTestFiles(root, parsed.unit)))];
+  if (files.length === 0) {
+    console.log(`tests: no test files found under ${roots.join(', ')}`);
+    return 1;
+  }
+
+  let lab: Lab | undefined;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (!parsed.unit) {
+    lab = new Lab({ dir: testLabDir(repoRoot), portOffset: testLabPortOffset(), repoRoot });
+    console.log(
+      `test lab: starting ${INFRA_COMPONENTS.join(', ')} in ${path.relative(repoRoot, lab.dir)} (port offset ${lab.plan.offset})`,
+    );
+    env[TEST_LAB_DIR_ENV] = lab.dir;
+  }
+
+  const reportDir = path.join(repoRoot, 'reports', 'tests');
+  mkdirSync(reportDir, { recursive: true });
+  const junit = path.join(reportDir, 'junit.xml');
+  let interrupted = false;
+  let exitCode = 1;
+  let child: ReturnType<typeof spawn> | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted = true;
+    console.log(`\ntests: ${signal} received, stopping tests and the test lab ...`);
+    child?.kill('SIGTERM');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    if (lab) await lab.up(INFRA_COMPONENTS);
+    if (!interrupted) {
+      console.log(`tests: running ${files.length} file(s), concurrency ${parsed.concurrency}`);
+      exitCode = await new Promise<number>((resolve) => {
+        child = spawn(
+          process.execPath,
+          [
+            '--enable-source-maps',
+            '--test',
+            `--test-concurrency=${parsed.concurrency}`,
+            '--test-reporter=spec',
+            '--test-reporter-destination=stdout',
+            '--test-reporter=junit',
+            `--test-reporter-destination=${junit}`,
+            ...files,
+          ],
+          { stdio: 'inherit', env },
+        );
+        child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+      });
+    }
+  } catch (error) {
+    if (error instanceof LabError) {
+      console.error(`tests: the test lab did not start: ${error.message}`);
+      if (error.logTail) console.error(`---- last lines of the log ----\n${error.logTail}`);
+    } else throw error;
+  } finally {
+    if (lab && !parsed.keepLab) {
+      try {
+        await lab.down();
+      } catch (error) {
+        console.error(`tests: stopping the test lab failed: ${(error as Error).message}`);
+        exitCode = exitCode || 1;
+      }
+    }
+  }
+  if (!parsed.keepLab) exitCode = (await stopLabsLeftByTests(repoRoot, lab?.dir)) || exitCode;
+  if (interrupted) exitCode = exitCode || 130;
+  const seconds = ((Date.now() - begin) / 1000).toFixed(1);
+  const labNote = lab
+    ? parsed.keepLab
+      ? `test lab left running in ${path.relative(repoRoot, lab.dir)}`
+      : 'test lab stopped'
+    : 'no lab (unit tests)';
+  console.log(
+    `tests: ${exitCode === 0 ? 'PASS' : 'FAIL'} — ${files.length} file(s) in ${seconds} s; ${labNote}; report ${path.relative(repoRoot, junit)}`,
+  );
+  return exitCode;
+}
+
+/**
+ * Tests that break components run their own labs in .lab/test-*; an interrupted test process may not
+ * reach its own down(), so the runner stops whatever those labs still run. Returns 1 if one failed.
+ */
+async function stopLabsLeftByTests(repoRoot: string, sharedDir: string | undefined): Promise<number> {
+  const root = path.join(repoRoot, '.lab');
+  if (!existsSync(root)) return 0;
+  let failed = 0;
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    const dir = path.join(root, entry.name);
+    if (
+      !entry.isDirectory() ||
+      !entry.name.startsWith('test-') ||
+      dir === sharedDir ||
+      !existsSync(path.join(dir, 'state.json'))
+    )
+      continue;
+    const lab = new Lab({ dir, repoRoot, log: () => undefined });
+    if (!lab.status().some((s) => s.state !== 'stopped')) continue;
+    try {
+      const { stopped } = await lab.down();
+      console.log(
+        `tests: stopped ${stopped.join(', ')} left running by a test in ${path.relative(repoRoot, dir)}`,
+      );
+    } catch (error) {
+      console.error(`tests: could not stop the lab in ${dir}: ${(error as Error).message}`);
+      failed = 1;
+    }
+  }
+  return failed;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`tests: ${(error as Error).message}`);
+    process.exit(1);
+  },
+);
