@@ -7,7 +7,7 @@ import { shedGrpcIfOverloaded } from './grpc/shedding';
 import { createHttpApp } from './http/app';
 import { InFlightRequests } from './http/inFlightRequests';
 import { closeServer, listen } from './http/listen';
-import { closeConnectionsWhenStopping, shedIfOverloaded } from './http/overloadMiddleware';
+import { gateRequests } from './http/overloadGate';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { Readiness } from './lifecycle/readiness';
 import { OrderUseCases } from './orders/useCases';
@@ -87,11 +87,7 @@ export async function startService(
       orders,
       logger,
       bodyLimitBytes: config.http.bodyLimitBytes,
-      beforeRoutes: [
-        inFlight.middleware,
-        closeConnectionsWhenStopping(() => lifecycle.isStopping),
-        shedIfOverloaded(overload),
-      ],
+      beforeRoutes: [inFlight.middleware],
     });
     const server = http.createServer(
       {
@@ -99,7 +95,7 @@ export async function startService(
         requestTimeout: config.http.requestTimeoutMs,
         keepAliveTimeout: config.http.keepAliveTimeoutMs,
       },
-      app,
+      gateRequests(overload, app, () => lifecycle.isStopping),
     );
     httpPort = await listen(server, config.http.host, config.http.port);
     lifecycle.add({

@@ -49,10 +49,13 @@ describe('graceful shutdown', () => {
     // Open-model load: one request every 10 ms (100/s) regardless of responses, for at most 4 s.
     const loadStart = Date.now();
     const loader = setInterval(() => {
-      if (Date.now() - loadStart > 4000 || outcomes.length >= 400) clearInterval(loader);
+      if (Date.now() - loadStart > 12_000 || outcomes.length >= 600) clearInterval(loader);
       else send();
     }, 10);
-    await new Promise((r) => setTimeout(r, 1000));
+    // Signal once a steady stream is flowing (at least 50 requests sent), however busy the machine is.
+    for (const t0 = Date.now(); outcomes.length < 60 && Date.now() - t0 < 10_000;) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
 
     const signalAt = Date.now();
     svc.child.kill('SIGTERM');
