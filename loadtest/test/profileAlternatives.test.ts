@@ -9,7 +9,7 @@ import { isProfileArtefact, runProfile } from '../bench/profile/profile';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
-/** A free port with two more after it (HTTP, admin, gRPC); the OS picks, we only probe. */
+/** A free port with three more after it (HTTP, admin, gRPC, OTLP sink); the OS picks, we only probe. */
 async function freePortBase(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = await new Promise<number>((resolve, reject) => {
@@ -19,9 +19,9 @@ async function freePortBase(): Promise<number> {
       });
       s.once('error', reject);
     });
-    if (port + 2 > 65535) continue;
+    if (port + 3 > 65535) continue;
     const free = await Promise.all(
-      [port + 1, port + 2].map(
+      [port + 1, port + 2, port + 3].map(
         (p) =>
           new Promise<boolean>((resolve) => {
             const s = net.createServer().listen(p, '127.0.0.1', () => s.close(() => resolve(true)));
@@ -31,7 +31,7 @@ async function freePortBase(): Promise<number> {
     );
     if (free.every(Boolean)) return port;
   }
-  throw new Error('no three free ports in a row');
+  throw new Error('no four free ports in a row');
 }
 
 describe('profile alternatives that need no clinic', () => {

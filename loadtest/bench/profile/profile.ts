@@ -25,6 +25,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createVariantDatabase } from '../benchDatabases';
 import { acquirePostgres } from '../benchPostgres';
+import { startOtlpSink } from '../otlpSink';
 import { serviceEnv, SERVICE_MAIN, TELEMETRY_PRELOAD } from '../variants';
 import {
   CLINIC_TOOLS,
@@ -117,12 +118,12 @@ export async function runProfile(
     throw err;
   });
   const ports = { http: opts.portBase, admin: opts.portBase + 1, grpc: opts.portBase + 2 };
+  // Spans are exported to a sink standing in for the collector, so the profile shows the real
+  // export work instead of retries against a closed port.
+  const sink = await startOtlpSink(opts.portBase + 3);
   const env = {
-    ...serviceEnv({ ports, databaseUrl: db.url, poolMax: 10, otlpEndpoint: 'http://127.0.0.1:4318' }),
+    ...serviceEnv({ ports, databaseUrl: db.url, poolMax: 10, otlpEndpoint: sink.url }),
     TELEMETRY_ENABLED: String(opts.telemetry),
-    // Profiles are about the service's CPU and memory, not about failing exports to a collector
-    // that is not running: spans are still created and batched, then dropped by the exporter.
-    OTEL_TRACES_EXPORTER: 'none',
     PATH: process.env['PATH'] ?? '',
     NO_INSIGHT: '1',
   };
@@ -222,6 +223,7 @@ export async function runProfile(
       for (const pid of [servicePid(), child.pid]) if (pid) process.kill(pid, 'SIGKILL');
       await Promise.race([exited, sleep(5000, undefined, { ref: false })]);
     }
+    await sink.close();
     await db.drop().catch((e: Error) => problems.push(`dropping ${db.name}: ${e.message}`));
     await postgres
       .release()

@@ -38,7 +38,7 @@ tools (Node only):  cpu-prof   node --cpu-prof  → .cpuprofile (Chrome DevTools
   -c, --connections N     autocannon connections                           (default 16)
       --load post|get|mix requests to send                                 (default mix)
       --telemetry on|off  load the tracing preload (TELEMETRY_ENABLED)     (default on)
-      --port-base P       service HTTP on P, admin P+1, gRPC P+2           (default 18750)
+      --port-base P       service HTTP on P, admin P+1, gRPC P+2, OTLP sink P+3 (default 18750)
       --pg-admin-url URL  PostgreSQL to create the profiling database in
                           (default $ORDERLAB_BENCH_PG_ADMIN_URL, else the native lab's PostgreSQL)
       --out DIR           report folder (git-ignored)                      (default reports/profile)
@@ -98,7 +98,7 @@ export function parseProfileArgs(
   if (telemetry !== 'on' && telemetry !== 'off') throw new ProfileUsageError('--telemetry must be on or off');
   const durationSeconds = int('duration', v.duration, 20, 1);
   const portBase = int('port-base', v['port-base'], 18750, 1024);
-  if (portBase + 2 > 65535) throw new ProfileUsageError('--port-base must leave room for 3 ports');
+  if (portBase + 3 > 65535) throw new ProfileUsageError('--port-base must leave room for 4 ports');
   const pgAdminUrl = v['pg-admin-url'] ?? env['ORDERLAB_BENCH_PG_ADMIN_URL'];
   if (pgAdminUrl !== undefined && !/^postgres(ql)?:\/\//.test(pgAdminUrl))
     throw new ProfileUsageError('--pg-admin-url must be a postgres:// URL');
