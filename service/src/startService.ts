@@ -1,6 +1,11 @@
 import http from 'node:http';
 import type { Pool } from 'pg';
 import type { Config } from './config/config';
+import { FulfilmentWorker } from './events/fulfilmentWorker';
+import { createKafkaClient, type KafkaPipelineClient } from './events/kafkaClient';
+import { OutboxRelay } from './events/outboxRelay';
+import type { PipelineHooks } from './events/ports';
+import { SimulatedFulfilmentStep } from './fulfilment/simulatedFulfilmentStep';
 import { createAdminServer } from './http/adminServer';
 import { type FinishedCall, startGrpcServer } from './grpc/grpcServer';
 import { shedGrpcIfOverloaded } from './grpc/shedding';
@@ -10,10 +15,12 @@ import { closeServer, listen } from './http/listen';
 import { gateRequests } from './http/overloadGate';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { Readiness } from './lifecycle/readiness';
+import { FulfilOrders } from './orders/fulfilment';
 import { OrderUseCases } from './orders/useCases';
 import { OverloadGuard } from './overload/overloadGuard';
 import { migrate } from './store/migrate';
 import { PgOrderRepository } from './store/orderRepository';
+import { type OutboxBacklog, PgOutboxStore } from './store/outboxStore';
 import { createPool } from './store/pool';
 import type { Logger } from './telemetry/logger';
 
@@ -23,6 +30,13 @@ export interface RunningService {
   readonly overload: OverloadGuard;
   /** Bound ports (useful when the config asked for port 0). */
   readonly ports: { readonly http?: number; readonly grpc?: number; readonly admin: number };
+  /** Event pipeline pieces running in this process, and the outbox gauge source. */
+  readonly pipeline: {
+    readonly relay?: OutboxRelay;
+    readonly worker?: FulfilmentWorker;
+    /** Unpublished outbox rows and the age of the oldest (one cheap query). */
+    outboxBacklog(): Promise<OutboxBacklog>;
+  };
   /** Runs the full shutdown sequence; resolves to the exit code. */
   stop(reason?: string): Promise<number>;
 }
@@ -38,6 +52,8 @@ export async function startService(
     exit?: (code: number) => void;
     /** Sees every finished gRPC call (method, code, duration): the RED metrics hook. */
     onGrpcCallFinished?: (call: FinishedCall) => void;
+    /** Pipeline callbacks (publish, process, confirm, dead-letter) for the metrics. */
+    pipelineHooks?: PipelineHooks;
   } = {},
 ): Promise<RunningService> {
   const lifecycle = new Lifecycle(logger, config.shutdown, options.exit);
@@ -70,9 +86,11 @@ export async function startService(
   overload.start();
   lifecycle.add({ name: 'overload guard', close: async () => overload.stop() });
 
-  const orders = new OrderUseCases({
-    repository: new PgOrderRepository(pool),
-    cursorSecret: config.orders.cursorSecret,
+  const repository = new PgOrderRepository(pool);
+  const orders = new OrderUseCases({ repository, cursorSecret: config.orders.cursorSecret });
+  const outboxStore = new PgOutboxStore(pool, {
+    databaseUrl: config.database.url,
+    onListenError: (err) => logger.warn('outbox listener connection lost', { err: err.message }),
   });
 
   const admin = createAdminServer({ readiness });
@@ -121,6 +139,72 @@ export async function startService(
     });
   }
 
+  // The pipeline is registered after the servers, so it closes first: the relay finishes its
+  // batch and the worker commits its message while the pool is still open.
+  const runsRelay = config.roles.includes('relay') || (config.roles.includes('api') && config.relay.inApi);
+  const runsWorker = config.roles.includes('worker');
+  let relay: OutboxRelay | undefined;
+  let worker: FulfilmentWorker | undefined;
+  if (runsRelay || runsWorker) {
+    const kafka = createKafkaClient(config.kafka, logger.child({ component: 'kafka' }));
+    const prepare = provisionTopics(kafka, config, logger);
+    if (runsRelay) {
+      relay = new OutboxRelay({
+        store: outboxStore,
+        newPublisher: () => kafka.newPublisher(),
+        topic: config.events.ordersTopic,
+        source: config.events.source,
+        ...config.relay,
+        logger: logger.child({ component: 'outbox-relay' }),
+        ...(options.pipelineHooks ? { hooks: options.pipelineHooks } : {}),
+        prepare,
+      });
+      relay.start();
+      lifecycle.add({ name: 'outbox relay', close: () => relay!.close() });
+      // An api process keeps accepting orders while the broker is away: only a relay-only process
+      // reports the broker in its readiness.
+      if (!config.roles.includes('api')) {
+        readiness.add({ name: 'outbox relay', check: () => Promise.resolve(relay!.healthy) });
+      }
+    }
+    if (runsWorker) {
+      let joined = false;
+      const w = new FulfilmentWorker({
+        source: kafka.newConsumerGroup({
+          groupId: config.worker.groupId,
+          topic: config.events.ordersTopic,
+          partitionsConcurrency: config.worker.partitionsConcurrency,
+          sessionTimeoutMs: config.worker.sessionTimeoutMs,
+          onStateChange: (state, error) => {
+            joined = state === 'joined';
+            // kafkajs restarts the consumer itself after retriable errors; readiness shows the gap.
+            if (state === 'crashed') logger.error('kafka consumer crashed', { err: error?.message });
+          },
+        }),
+        deadLetters: kafka.newPublisher(),
+        dlqTopic: config.events.dlqTopic,
+        fulfil: new FulfilOrders({
+          repository,
+          step: new SimulatedFulfilmentStep({
+            latencyMs: config.worker.fulfilLatencyMs,
+            failureRate: config.worker.failureRate,
+            seed: config.worker.failureSeed,
+          }),
+        }),
+        maxAttempts: config.worker.maxAttempts,
+        minBackoffMs: config.worker.minBackoffMs,
+        maxBackoffMs: config.worker.maxBackoffMs,
+        logger: logger.child({ component: 'fulfilment-worker' }),
+        ...(options.pipelineHooks ? { hooks: options.pipelineHooks } : {}),
+        prepare,
+      });
+      worker = w;
+      void w.run();
+      lifecycle.add({ name: 'fulfilment worker', close: () => w.close() });
+      readiness.add({ name: 'kafka consumer', check: () => Promise.resolve(joined) });
+    }
+  }
+
   return {
     lifecycle,
     pool,
@@ -130,7 +214,32 @@ export async function startService(
       ...(grpcPort !== undefined ? { grpc: grpcPort } : {}),
       admin: adminPort,
     },
+    pipeline: {
+      ...(relay ? { relay } : {}),
+      ...(worker ? { worker } : {}),
+      outboxBacklog: () => outboxStore.backlog(),
+    },
     stop: (reason = 'stop requested') => lifecycle.shutdown(reason),
+  };
+}
+
+/** Idempotent topic provisioning, shared by relay and worker; logs what it created. */
+function provisionTopics(kafka: KafkaPipelineClient, config: Config, logger: Logger): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= kafka
+      .ensureTopics([
+        { topic: config.events.ordersTopic, partitions: config.events.ordersTopicPartitions },
+        { topic: config.events.dlqTopic, partitions: config.events.dlqTopicPartitions },
+      ])
+      .then((created) => {
+        if (created.length > 0) logger.info('kafka topics created', { topics: created });
+      })
+      .catch((err: unknown) => {
+        done = undefined;
+        throw err;
+      });
+    return done;
   };
 }
 

@@ -8,6 +8,21 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().min(0);
+const fraction = z.coerce.number().min(0).max(1);
+const brokerList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port'))
+      .min(1, 'name at least one broker'),
+  );
+const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'is not a valid Kafka topic name');
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -73,6 +88,45 @@ export const envSchema = z.object({
 
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10000),
   SHUTDOWN_DRAIN_DELAY_MS: nonNegativeInt.default(0),
+
+  /** Comma-separated host:port bootstrap list. */
+  KAFKA_BROKERS: brokerList.default(['127.0.0.1:9092']),
+  KAFKA_CLIENT_ID: z.string().min(1).default('orderlab'),
+  KAFKA_CONNECTION_TIMEOUT_MS: positiveInt.default(3000),
+  KAFKA_REQUEST_TIMEOUT_MS: positiveInt.default(10000),
+  /** Replication factor for topics the service provisions; -1 takes the broker's default. */
+  KAFKA_TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(-1).default(1),
+  ORDERS_TOPIC: topicName.default('orders.v1'),
+  ORDERS_TOPIC_PARTITIONS: positiveInt.default(6),
+  DLQ_TOPIC: topicName.default('orders.v1.dlq'),
+  DLQ_TOPIC_PARTITIONS: positiveInt.default(1),
+  /** CloudEvents `source` of every event the relay publishes. */
+  EVENT_SOURCE: z.string().min(1).default('/orderlab/orders'),
+
+  /** Run the outbox relay inside api processes too (the `relay` role always runs it). */
+  RELAY_IN_API: bool.default(false),
+  RELAY_BATCH_SIZE: positiveInt.max(10000).default(500),
+  /** Claim loops per relay process; each behaves like one more relay replica. */
+  RELAY_CONCURRENCY: positiveInt.max(16).default(2),
+  /** Poll interval when no NOTIFY arrives (the fallback if notifications are lost). */
+  RELAY_POLL_MS: positiveInt.default(500),
+  RELAY_MIN_BACKOFF_MS: positiveInt.default(200),
+  RELAY_MAX_BACKOFF_MS: positiveInt.default(10000),
+
+  WORKER_GROUP_ID: z.string().min(1).default('orderlab-fulfilment'),
+  /** Simulated payment/inventory step duration per order. */
+  WORKER_FULFIL_LATENCY_MS: nonNegativeInt.default(10),
+  /** Share of orders the simulated step declines (→ rejected), 0..1. */
+  WORKER_FAILURE_RATE: fraction.default(0),
+  /** Seeds the decline decision (a hash of seed and event id), so reruns decide the same way. */
+  WORKER_FAILURE_SEED: z.string().default('orderlab'),
+  /** Partitions processed in parallel by one worker process. */
+  WORKER_PARTITIONS_CONCURRENCY: positiveInt.max(64).default(6),
+  /** Attempts for an unexpected (non-database) error before the message is dead-lettered. */
+  WORKER_MAX_ATTEMPTS: positiveInt.default(10),
+  WORKER_MIN_BACKOFF_MS: positiveInt.default(100),
+  WORKER_MAX_BACKOFF_MS: positiveInt.default(5000),
+  WORKER_SESSION_TIMEOUT_MS: positiveInt.min(6000).default(10000),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -118,6 +172,39 @@ export interface Config {
   };
   readonly orders: { readonly cursorSecret: string };
   readonly shutdown: { readonly timeoutMs: number; readonly drainDelayMs: number };
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly clientId: string;
+    readonly connectionTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly replicationFactor: number;
+  };
+  readonly events: {
+    readonly ordersTopic: string;
+    readonly ordersTopicPartitions: number;
+    readonly dlqTopic: string;
+    readonly dlqTopicPartitions: number;
+    readonly source: string;
+  };
+  readonly relay: {
+    readonly inApi: boolean;
+    readonly batchSize: number;
+    readonly concurrency: number;
+    readonly pollMs: number;
+    readonly minBackoffMs: number;
+    readonly maxBackoffMs: number;
+  };
+  readonly worker: {
+    readonly groupId: string;
+    readonly fulfilLatencyMs: number;
+    readonly failureRate: number;
+    readonly failureSeed: string;
+    readonly partitionsConcurrency: number;
+    readonly maxAttempts: number;
+    readonly minBackoffMs: number;
+    readonly maxBackoffMs: number;
+    readonly sessionTimeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -183,6 +270,39 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     orders: { cursorSecret: e.CURSOR_SECRET },
     shutdown: { timeoutMs: e.SHUTDOWN_TIMEOUT_MS, drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS },
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      clientId: e.KAFKA_CLIENT_ID,
+      connectionTimeoutMs: e.KAFKA_CONNECTION_TIMEOUT_MS,
+      requestTimeoutMs: e.KAFKA_REQUEST_TIMEOUT_MS,
+      replicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR,
+    },
+    events: {
+      ordersTopic: e.ORDERS_TOPIC,
+      ordersTopicPartitions: e.ORDERS_TOPIC_PARTITIONS,
+      dlqTopic: e.DLQ_TOPIC,
+      dlqTopicPartitions: e.DLQ_TOPIC_PARTITIONS,
+      source: e.EVENT_SOURCE,
+    },
+    relay: {
+      inApi: e.RELAY_IN_API,
+      batchSize: e.RELAY_BATCH_SIZE,
+      concurrency: e.RELAY_CONCURRENCY,
+      pollMs: e.RELAY_POLL_MS,
+      minBackoffMs: e.RELAY_MIN_BACKOFF_MS,
+      maxBackoffMs: Math.max(e.RELAY_MAX_BACKOFF_MS, e.RELAY_MIN_BACKOFF_MS),
+    },
+    worker: {
+      groupId: e.WORKER_GROUP_ID,
+      fulfilLatencyMs: e.WORKER_FULFIL_LATENCY_MS,
+      failureRate: e.WORKER_FAILURE_RATE,
+      failureSeed: e.WORKER_FAILURE_SEED,
+      partitionsConcurrency: e.WORKER_PARTITIONS_CONCURRENCY,
+      maxAttempts: e.WORKER_MAX_ATTEMPTS,
+      minBackoffMs: e.WORKER_MIN_BACKOFF_MS,
+      maxBackoffMs: Math.max(e.WORKER_MAX_BACKOFF_MS, e.WORKER_MIN_BACKOFF_MS),
+      sessionTimeoutMs: e.WORKER_SESSION_TIMEOUT_MS,
+    },
   };
 }
 

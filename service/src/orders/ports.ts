@@ -17,7 +17,25 @@ export interface OrderRepository {
    * the event it returns, all in one transaction. Resolves to null when the order does not exist.
    */
   changeStatus(id: string, change: StatusChange): Promise<Order | null>;
+  /**
+   * changeStatus for a consumed event, effective once: records `consumed.eventId` as processed in
+   * the same transaction as the change. When the id was already recorded nothing changes.
+   */
+  changeStatusOnce(consumed: ConsumedEvent, id: string, change: StatusChange): Promise<OnceResult>;
+  /** Records an event that has no effect beyond being seen; false when it was already recorded. */
+  recordProcessedEvent(consumed: ConsumedEvent, outcome: string): Promise<boolean>;
+  isEventProcessed(eventId: string): Promise<boolean>;
 }
+
+export interface ConsumedEvent {
+  readonly eventId: string;
+  readonly eventType: string;
+}
+
+export type OnceResult =
+  | { readonly kind: 'applied'; readonly order: Order }
+  | { readonly kind: 'duplicate' }
+  | { readonly kind: 'not_found' };
 
 export interface CreateOrderCommand {
   readonly order: Order;

@@ -2,6 +2,9 @@
  * Versioned schema migrations, applied in order by `migrate()`. Never edit a released entry:
  * add a new one. Kept in TypeScript so the compiled service carries them without extra files.
  */
+/** NOTIFY channel raised when outbox rows are inserted (migration 2); relays LISTEN on it. */
+export const OUTBOX_CHANNEL = 'outbox_inserted';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -57,6 +60,33 @@ CREATE TABLE idempotency_keys (
   order_id      uuid NOT NULL REFERENCES orders (id) DEFERRABLE INITIALLY DEFERRED,
   created_at    timestamptz NOT NULL DEFAULT now()
 );
+`,
+  },
+  {
+    version: 2,
+    name: 'processed_events_outbox_notify',
+    sql: `
+-- Events the fulfilment worker has applied, written in the same transaction as the effect:
+-- a redelivered event finds its id here and changes nothing.
+CREATE TABLE processed_events (
+  event_id      uuid PRIMARY KEY,
+  event_type    text NOT NULL,
+  order_id      uuid,
+  outcome       text NOT NULL,
+  processed_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- The relay claims only the oldest unpublished row of each order; this makes that check an index probe.
+CREATE INDEX outbox_unpublished_aggregate_idx ON outbox (aggregate_id, id) WHERE published_at IS NULL;
+
+-- Wake relays as soon as a row commits (NOTIFY is delivered at commit; repeats in one transaction fold).
+CREATE FUNCTION outbox_notify_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('${OUTBOX_CHANNEL}', '');
+  RETURN NULL;
+END $$;
+CREATE TRIGGER outbox_inserted AFTER INSERT ON outbox
+  FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify_inserted();
 `,
   },
 ];

@@ -3,8 +3,10 @@ import type { Pool, PoolClient } from 'pg';
 import type { OrderEvent } from '../orders/events';
 import type { Order, OrderItem, OrderStatus } from '../orders/order';
 import type {
+  ConsumedEvent,
   CreateOrderCommand,
   CreateOrderResult,
+  OnceResult,
   OrderPage,
   OrderRepository,
   StatusChange,
@@ -50,6 +52,28 @@ export class PgOrderRepository implements OrderRepository {
 
   changeStatus(id: string, change: StatusChange): Promise<Order | null> {
     return this.changeOrderStatus(id, change).catch(rethrowTranslated);
+  }
+
+  changeStatusOnce(consumed: ConsumedEvent, id: string, change: StatusChange): Promise<OnceResult> {
+    return this.changeOrderStatusOnce(consumed, id, change).catch(rethrowTranslated);
+  }
+
+  recordProcessedEvent(consumed: ConsumedEvent, outcome: string): Promise<boolean> {
+    return this.pool
+      .query(
+        `INSERT INTO processed_events (event_id, event_type, outcome) VALUES ($1, $2, $3)
+         ON CONFLICT (event_id) DO NOTHING`,
+        [consumed.eventId, consumed.eventType, outcome],
+      )
+      .then((r) => r.rowCount === 1)
+      .catch(rethrowTranslated);
+  }
+
+  isEventProcessed(eventId: string): Promise<boolean> {
+    return this.pool
+      .query('SELECT 1 FROM processed_events WHERE event_id = $1', [eventId])
+      .then((r) => r.rows.length > 0)
+      .catch(rethrowTranslated);
   }
 
   private async createOrder(command: CreateOrderCommand): Promise<CreateOrderResult> {
@@ -103,6 +127,43 @@ export class PgOrderRepository implements OrderRepository {
     };
   }
 
+  private async changeOrderStatusOnce(
+    consumed: ConsumedEvent,
+    id: string,
+    change: StatusChange,
+  ): Promise<OnceResult> {
+    try {
+      return await withTransaction(this.pool, async (client): Promise<OnceResult> => {
+        // Claim the event id first: a concurrent duplicate waits on the primary key, then finds it taken.
+        const claimed = await client.query(
+          `INSERT INTO processed_events (event_id, event_type, order_id, outcome) VALUES ($1, $2, $3, 'pending')
+           ON CONFLICT (event_id) DO NOTHING`,
+          [consumed.eventId, consumed.eventType, id],
+        );
+        if (claimed.rowCount === 0) return { kind: 'duplicate' };
+        const locked = await client.query<OrderRow>(`${SELECT_ORDER} WHERE o.id = $1 FOR UPDATE OF o`, [id]);
+        const row = locked.rows[0];
+        if (!row) throw new OrderMissing(); // roll back the claim: the event was not applied
+        const { order, event } = change(toOrder(row));
+        await client.query('UPDATE orders SET status = $2, version = $3, updated_at = $4 WHERE id = $1', [
+          order.id,
+          order.status,
+          order.version,
+          order.updatedAt,
+        ]);
+        await client.query('UPDATE processed_events SET outcome = $2 WHERE event_id = $1', [
+          consumed.eventId,
+          order.status,
+        ]);
+        if (event) await insertOutboxEvent(client, event);
+        return { kind: 'applied', order };
+      });
+    } catch (err) {
+      if (err instanceof OrderMissing) return { kind: 'not_found' };
+      throw err;
+    }
+  }
+
   private async changeOrderStatus(id: string, change: StatusChange): Promise<Order | null> {
     return withTransaction(this.pool, async (client) => {
       const locked = await client.query<OrderRow>(`${SELECT_ORDER} WHERE o.id = $1 FOR UPDATE OF o`, [id]);
@@ -120,6 +181,8 @@ export class PgOrderRepository implements OrderRepository {
     });
   }
 }
+
+class OrderMissing {}
 
 async function insertOrder(client: PoolClient, order: Order): Promise<void> {
   await client.query(

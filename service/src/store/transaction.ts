@@ -4,6 +4,13 @@ import type { Pool, PoolClient } from 'pg';
 export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  // A checked-out client whose connection dies between queries (e.g. while the relay waits for
+  // Kafka inside its transaction) emits 'error'; unheard, that would crash the process. The next
+  // query on it fails anyway, which is where the caller learns about it.
+  const onConnectionError = (): void => {
+    broken = true;
+  };
+  client.on('error', onConnectionError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -17,6 +24,7 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
     }
     throw err;
   } finally {
+    client.removeListener('error', onConnectionError);
     client.release(broken);
   }
 }

@@ -29,9 +29,13 @@ export const NO_SHEDDING: Record<string, string> = {
  */
 export async function startTestService(
   env: Record<string, string> = {},
-  options: Omit<NonNullable<Parameters<typeof startService>[2]>, 'exit'> = {},
+  options: Omit<NonNullable<Parameters<typeof startService>[2]>, 'exit'> & {
+    /** Use this database instead of a fresh one; the caller drops it. */
+    database?: FreshDatabase;
+  } = {},
 ): Promise<TestService> {
-  const database = await freshDatabase('svc');
+  const { database: given, ...serviceOptions } = options;
+  const database = given ?? (await freshDatabase('svc'));
   const config = loadConfig({
     DATABASE_URL: database.url,
     HTTP_PORT: '0',
@@ -44,7 +48,7 @@ export async function startTestService(
     ...env,
   });
   const logger = createLogger({ level: config.log.level, service: 'orderlab-test', roles: config.roles });
-  const service = await startService(config, logger, { ...options, exit: () => undefined });
+  const service = await startService(config, logger, { ...serviceOptions, exit: () => undefined });
   return {
     baseUrl: `http://127.0.0.1:${service.ports.http}`,
     adminUrl: `http://127.0.0.1:${service.ports.admin}`,
@@ -57,7 +61,7 @@ export async function startTestService(
     },
     async close() {
       await service.stop('test finished');
-      await database.drop();
+      if (!given) await database.drop(); // a database handed in belongs to the caller
     },
   };
 }

@@ -1,0 +1,241 @@
+import {
+  type Consumer,
+  type IHeaders,
+  Kafka,
+  logLevel,
+  type LogEntry,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
+import type { Config } from '../config/config';
+import type { Logger } from '../telemetry/logger';
+import type {
+  ConsumedMessage,
+  EnsureTopics,
+  EventPublisher,
+  MessageContext,
+  MessageSource,
+  OutgoingMessage,
+  TopicSpec,
+} from './ports';
+
+/**
+ * The one file that knows kafkajs (2.2.4, unmaintained since 2023: keep it replaceable). Builds
+ * idempotent producers (acks=all, ≤5 in flight), consumer groups that commit only what the
+ * handler finished, and the topic provisioning.
+ */
+export interface KafkaPipelineClient {
+  newPublisher(): EventPublisher;
+  newConsumerGroup(options: ConsumerGroupOptions): MessageSource;
+  ensureTopics: EnsureTopics;
+}
+
+export interface ConsumerGroupOptions {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partitionsConcurrency: number;
+  readonly sessionTimeoutMs: number;
+  /** Called when the consumer's membership changes (joined a group, crashed, left). */
+  readonly onStateChange?: (state: 'joined' | 'crashed' | 'stopped', error?: Error) => void;
+}
+
+export function createKafkaClient(
+  config: Config['kafka'],
+  logger: Logger,
+  options: { replicationFactor?: number } = {},
+): KafkaPipelineClient {
+  const kafka = new Kafka({
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    connectionTimeout: config.connectionTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => logKafka(logger, entry),
+  });
+  // Publishers get their own client with bounded connection retries: with the broker gone a send
+  // fails within seconds and the relay's backoff takes over (consumers keep kafkajs's defaults,
+  // under which they rejoin by themselves when the broker returns).
+  const publishing = new Kafka({
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    connectionTimeout: config.connectionTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1000 },
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => logKafka(logger, entry),
+  });
+  const replicationFactor = options.replicationFactor ?? config.replicationFactor;
+  return {
+    newPublisher: () => new KafkaEventPublisher(publishing),
+    newConsumerGroup: (opts) => new KafkaMessageSource(kafka, opts),
+    ensureTopics: async (topics: readonly TopicSpec[]) => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t.topic));
+        if (missing.length === 0) return [];
+        // Another process may create the same topic meanwhile: createTopics then simply reports false.
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor })),
+        });
+        return missing.map((t) => t.topic);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
+}
+
+class KafkaEventPublisher implements EventPublisher {
+  private producer: Promise<Producer> | undefined;
+
+  constructor(private readonly kafka: Kafka) {}
+
+  async send(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    const producer = await this.connected();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: messages.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })),
+    });
+  }
+
+  async reset(): Promise<void> {
+    const current = this.producer;
+    this.producer = undefined;
+    const producer = await current?.catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
+  }
+
+  close(): Promise<void> {
+    return this.reset();
+  }
+
+  private connected(): Promise<Producer> {
+    this.producer ??= (async () => {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 5,
+        allowAutoTopicCreation: false,
+        // murmur2 on the key, as the Java client: an order's events share a partition in every client.
+        createPartitioner: Partitioners.DefaultPartitioner,
+        // Bounded: while the broker is away the relay's own backoff takes over, so a batch
+        // fails in seconds instead of holding its rows locked for minutes.
+        retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+      });
+      await producer.connect();
+      return producer;
+    })().catch((err: unknown) => {
+      this.producer = undefined;
+      throw err;
+    });
+    return this.producer;
+  }
+}
+
+const COMMIT_EVERY_MESSAGES = 50;
+const COMMIT_EVERY_MS = 200;
+
+class KafkaMessageSource implements MessageSource {
+  private consumer: Consumer | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: ConsumerGroupOptions,
+  ) {}
+
+  async start(handle: (message: ConsumedMessage, context: MessageContext) => Promise<void>): Promise<void> {
+    const { groupId, topic, partitionsConcurrency, sessionTimeoutMs, onStateChange } = this.options;
+    const consumer = this.kafka.consumer({
+      groupId,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: Math.max(1000, Math.floor(sessionTimeoutMs / 5)),
+      allowAutoTopicCreation: false,
+      // Short fetch waits keep close() (which waits for the fetch in flight) under a second.
+      maxWaitTimeInMs: 500,
+    });
+    if (this.closed) return;
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, () => onStateChange?.('joined'));
+    consumer.on(consumer.events.CRASH, (event) => onStateChange?.('crashed', event.payload.error));
+    consumer.on(consumer.events.STOP, () => onStateChange?.('stopped'));
+    try {
+      await consumer.connect();
+      // A new group starts at the beginning: events published before the first worker ran count too.
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    } catch (err) {
+      await consumer.disconnect().catch(() => undefined);
+      throw err;
+    }
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: partitionsConcurrency,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const { topic: t, partition } = batch;
+        let next: string | undefined;
+        let uncommitted = 0;
+        let lastCommit = Date.now();
+        // Offsets are committed only for messages whose handler finished (its transaction committed),
+        // coalesced: a crash re-delivers at most a few, and those are deduplicated by event id.
+        const commit = async (): Promise<void> => {
+          if (next === undefined || uncommitted === 0) return;
+          await consumer.commitOffsets([{ topic: t, partition, offset: next }]);
+          uncommitted = 0;
+          lastCommit = Date.now();
+        };
+        try {
+          for (const message of batch.messages) {
+            if (!isRunning() || isStale()) break;
+            await handle(
+              {
+                topic: t,
+                partition,
+                offset: message.offset,
+                key: message.key,
+                value: message.value,
+                headers: headersToStrings(message.headers),
+              },
+              { heartbeat },
+            );
+            resolveOffset(message.offset);
+            next = (BigInt(message.offset) + 1n).toString();
+            uncommitted++;
+            if (uncommitted >= COMMIT_EVERY_MESSAGES || Date.now() - lastCommit >= COMMIT_EVERY_MS)
+              await commit();
+            await heartbeat();
+          }
+        } finally {
+          await commit();
+        }
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // disconnect() waits for the message in hand, then leaves the group (a prompt rebalance).
+    await this.consumer?.disconnect();
+  }
+}
+
+function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}
+
+function logKafka(logger: Logger, { level, log }: LogEntry): void {
+  const { message, ...rest } = log;
+  const fields = { component: 'kafkajs', ...rest };
+  // kafkajs reports every refused connection as an error; our code decides what is one, so cap at warn.
+  if (level <= logLevel.WARN) logger.warn(message, fields);
+  else logger.debug(message, fields);
+}
