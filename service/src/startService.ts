@@ -9,7 +9,7 @@ import { SimulatedFulfilmentStep } from './fulfilment/simulatedFulfilmentStep';
 import { createAdminServer } from './http/adminServer';
 import { type FinishedCall, startGrpcServer } from './grpc/grpcServer';
 import { shedGrpcIfOverloaded } from './grpc/shedding';
-import { createHttpApp } from './http/app';
+import { createHttpApp, routeTemplateFor } from './http/app';
 import { InFlightRequests } from './http/inFlightRequests';
 import { closeServer, listen } from './http/listen';
 import { gateRequests } from './http/overloadGate';
@@ -22,11 +22,16 @@ import { migrate } from './store/migrate';
 import { PgOrderRepository } from './store/orderRepository';
 import { type OutboxBacklog, PgOutboxStore } from './store/outboxStore';
 import { createPool } from './store/pool';
+import { pollConsumerLag } from './telemetry/consumerLag';
+import { observeHttpRequests } from './telemetry/httpTelemetry';
 import type { Logger } from './telemetry/logger';
+import { ServiceMetrics } from './telemetry/metrics';
+import { activeTracing } from './telemetry/tracing';
 
 export interface RunningService {
   readonly lifecycle: Lifecycle;
   readonly pool: Pool;
+  readonly metrics: ServiceMetrics;
   readonly overload: OverloadGuard;
   /** Bound ports (useful when the config asked for port 0). */
   readonly ports: { readonly http?: number; readonly grpc?: number; readonly admin: number };
@@ -60,10 +65,16 @@ export async function startService(
   const readiness = new Readiness();
   lifecycle.onStopping(() => readiness.markStopping());
 
+  // Registered first so it closes last: spans of the whole shutdown still get exported.
+  const tracing = activeTracing();
+  if (tracing) lifecycle.add({ name: 'telemetry', close: () => tracing.shutdown() });
+  const metrics = new ServiceMetrics({ eventLoopResolutionMs: config.metrics.eventLoopResolutionMs });
+
   const pool = createPool(config.database, `${config.service.name}-${config.roles.join('+')}`);
   pool.on('error', (err) => logger.warn('idle database connection lost', { err }));
   lifecycle.add({ name: 'database pool', close: () => pool.end() });
   readiness.add({ name: 'database', check: () => pingDatabase(pool, config.database.connectTimeoutMs) });
+  metrics.observePool(pool, config.database.poolMax);
 
   if (config.database.migrateOnStart) {
     const report = await migrate(pool);
@@ -78,6 +89,7 @@ export async function startService(
     pool,
     probePool,
     probeIntervalMs: config.overload.probeIntervalMs,
+    onShed: (reason) => metrics.onShed(reason),
     onDatabaseAvailability: (available) =>
       available
         ? logger.info('database reachable again')
@@ -92,8 +104,17 @@ export async function startService(
     databaseUrl: config.database.url,
     onListenError: (err) => logger.warn('outbox listener connection lost', { err: err.message }),
   });
+  metrics.observeOutboxBacklog(
+    async () => {
+      const backlog = await outboxStore.backlog();
+      return { events: backlog.count, oldestAgeSeconds: backlog.oldestAgeSeconds };
+    },
+    { refreshMs: config.metrics.outboxRefreshMs, timeoutMs: config.metrics.outboxQueryTimeoutMs },
+  );
+  // The metrics always see the pipeline; tests may listen in as well.
+  const pipelineHooks = bothHooks(metrics.pipelineHooks, options.pipelineHooks);
 
-  const admin = createAdminServer({ readiness });
+  const admin = createAdminServer({ readiness, metrics: (accept) => metrics.render(accept) });
   const adminPort = await listen(admin, config.admin.host, config.admin.port);
   lifecycle.add({ name: 'admin server', close: () => closeServer(admin) });
 
@@ -113,7 +134,11 @@ export async function startService(
         requestTimeout: config.http.requestTimeoutMs,
         keepAliveTimeout: config.http.keepAliveTimeoutMs,
       },
-      gateRequests(overload, app, () => lifecycle.isStopping),
+      // Outermost, so requests the gate sheds before Express are measured and logged like any other.
+      observeHttpRequests(
+        { metrics, logger, routeTemplateFor },
+        gateRequests(overload, app, () => lifecycle.isStopping),
+      ),
     );
     httpPort = await listen(server, config.http.host, config.http.port);
     lifecycle.add({
@@ -127,7 +152,10 @@ export async function startService(
       logger,
       ...config.grpc,
       interceptors: [shedGrpcIfOverloaded(overload)],
-      ...(options.onGrpcCallFinished ? { onCallFinished: options.onGrpcCallFinished } : {}),
+      onCallFinished: (call) => {
+        metrics.onCallFinished(call);
+        options.onGrpcCallFinished?.(call);
+      },
     });
     grpcPort = grpcServer.port;
     lifecycle.onStopping(() => grpcServer.markNotServing());
@@ -156,7 +184,7 @@ export async function startService(
         source: config.events.source,
         ...config.relay,
         logger: logger.child({ component: 'outbox-relay' }),
-        ...(options.pipelineHooks ? { hooks: options.pipelineHooks } : {}),
+        hooks: pipelineHooks,
         prepare,
       });
       relay.start();
@@ -195,19 +223,35 @@ export async function startService(
         minBackoffMs: config.worker.minBackoffMs,
         maxBackoffMs: config.worker.maxBackoffMs,
         logger: logger.child({ component: 'fulfilment-worker' }),
-        ...(options.pipelineHooks ? { hooks: options.pipelineHooks } : {}),
+        hooks: pipelineHooks,
         prepare,
       });
       worker = w;
       void w.run();
       lifecycle.add({ name: 'fulfilment worker', close: () => w.close() });
       readiness.add({ name: 'kafka consumer', check: () => Promise.resolve(joined) });
+      const offsets = kafka.newOffsetsAdmin();
+      const lagPoller = pollConsumerLag({
+        admin: offsets,
+        groupId: config.worker.groupId,
+        topic: config.events.ordersTopic,
+        metrics,
+        intervalMs: config.metrics.consumerLagIntervalMs,
+      });
+      lifecycle.add({
+        name: 'consumer lag poller',
+        close: async () => {
+          await lagPoller.stop();
+          await offsets.close();
+        },
+      });
     }
   }
 
   return {
     lifecycle,
     pool,
+    metrics,
     overload,
     ports: {
       ...(httpPort !== undefined ? { http: httpPort } : {}),
@@ -220,6 +264,33 @@ export async function startService(
       outboxBacklog: () => outboxStore.backlog(),
     },
     stop: (reason = 'stop requested') => lifecycle.shutdown(reason),
+  };
+}
+
+/** Calls both hook sets (the metrics' and an optional listener's). */
+function bothHooks(first: PipelineHooks, second: PipelineHooks | undefined): PipelineHooks {
+  if (!second) return first;
+  return {
+    onPublished: (batchSize, seconds) => {
+      first.onPublished?.(batchSize, seconds);
+      second.onPublished?.(batchSize, seconds);
+    },
+    onPublishFailed: (batchSize, error) => {
+      first.onPublishFailed?.(batchSize, error);
+      second.onPublishFailed?.(batchSize, error);
+    },
+    onProcessed: (type, outcome, seconds) => {
+      first.onProcessed?.(type, outcome, seconds);
+      second.onProcessed?.(type, outcome, seconds);
+    },
+    onConfirmed: (delaySeconds) => {
+      first.onConfirmed?.(delaySeconds);
+      second.onConfirmed?.(delaySeconds);
+    },
+    onDeadLettered: (reason) => {
+      first.onDeadLettered?.(reason);
+      second.onDeadLettered?.(reason);
+    },
   };
 }
 

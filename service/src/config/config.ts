@@ -89,6 +89,16 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10000),
   SHUTDOWN_DRAIN_DELAY_MS: nonNegativeInt.default(0),
 
+  /** Off → the preload starts no OpenTelemetry SDK at all (the benchmark compares on/off). */
+  TELEMETRY_ENABLED: bool.default(true),
+  /** Outbox backlog gauges are refreshed by a query at most this often (a scrape reuses the cache). */
+  METRICS_OUTBOX_REFRESH_MS: positiveInt.default(5000),
+  /** A backlog query slower than this is abandoned; the scrape serves the last known value. */
+  METRICS_OUTBOX_QUERY_TIMEOUT_MS: positiveInt.default(1000),
+  /** Event-loop delay histogram resolution for the runtime metrics. */
+  METRICS_EVENT_LOOP_RESOLUTION_MS: positiveInt.default(20),
+  /** Worker processes poll their consumer group's lag this often (kafkajs admin, not at scrape time). */
+  METRICS_CONSUMER_LAG_INTERVAL_MS: positiveInt.default(5000),
   /** Comma-separated host:port bootstrap list. */
   KAFKA_BROKERS: brokerList.default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().min(1).default('orderlab'),
@@ -172,6 +182,13 @@ export interface Config {
   };
   readonly orders: { readonly cursorSecret: string };
   readonly shutdown: { readonly timeoutMs: number; readonly drainDelayMs: number };
+  readonly telemetry: { readonly enabled: boolean };
+  readonly metrics: {
+    readonly outboxRefreshMs: number;
+    readonly outboxQueryTimeoutMs: number;
+    readonly eventLoopResolutionMs: number;
+    readonly consumerLagIntervalMs: number;
+  };
   readonly kafka: {
     readonly brokers: readonly string[];
     readonly clientId: string;
@@ -270,6 +287,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     orders: { cursorSecret: e.CURSOR_SECRET },
     shutdown: { timeoutMs: e.SHUTDOWN_TIMEOUT_MS, drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS },
+    telemetry: { enabled: e.TELEMETRY_ENABLED },
+    metrics: {
+      outboxRefreshMs: e.METRICS_OUTBOX_REFRESH_MS,
+      outboxQueryTimeoutMs: e.METRICS_OUTBOX_QUERY_TIMEOUT_MS,
+      eventLoopResolutionMs: e.METRICS_EVENT_LOOP_RESOLUTION_MS,
+      consumerLagIntervalMs: e.METRICS_CONSUMER_LAG_INTERVAL_MS,
+    },
     kafka: {
       brokers: e.KAFKA_BROKERS,
       clientId: e.KAFKA_CLIENT_ID,
@@ -303,6 +327,38 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBackoffMs: Math.max(e.WORKER_MAX_BACKOFF_MS, e.WORKER_MIN_BACKOFF_MS),
       sessionTimeoutMs: e.WORKER_SESSION_TIMEOUT_MS,
     },
+  };
+}
+
+/** What the tracing preload needs, read before the rest of the config is loaded. */
+export interface TracingSettings {
+  readonly enabled: boolean;
+  /** `service.name`: OTEL_SERVICE_NAME if set, else `<SERVICE_NAME>-<roles joined by '-'>`, e.g. orderlab-api. */
+  readonly serviceName: string;
+  readonly serviceVersion: string;
+  readonly roles: readonly string[];
+}
+
+const tracingSchema = envSchema
+  .pick({ TELEMETRY_ENABLED: true, ROLES: true, SERVICE_NAME: true, SERVICE_VERSION: true })
+  .extend({ OTEL_SERVICE_NAME: z.string().min(1).optional() });
+
+/**
+ * The preload runs before the app and its config, so it gets its own small view of the same
+ * schema. The standard OTEL_* exporter variables (endpoint, headers, sampler, batch sizes) are
+ * read by the OpenTelemetry SDK itself. A bad value here disables tracing rather than the
+ * service: the full loadConfig() reports it moments later and refuses to start.
+ */
+export function loadTracingSettings(env: Record<string, string | undefined> = process.env): TracingSettings {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = tracingSchema.safeParse(present);
+  if (!parsed.success) return { enabled: false, serviceName: 'orderlab', serviceVersion: '0.0.0', roles: [] };
+  const e = parsed.data;
+  return {
+    enabled: e.TELEMETRY_ENABLED,
+    serviceName: e.OTEL_SERVICE_NAME ?? `${e.SERVICE_NAME}-${e.ROLES.join('-')}`,
+    serviceVersion: e.SERVICE_VERSION,
+    roles: e.ROLES,
   };
 }
 

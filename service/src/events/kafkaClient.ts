@@ -1,4 +1,5 @@
 import {
+  type Admin,
   type Consumer,
   type IHeaders,
   Kafka,
@@ -8,6 +9,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Config } from '../config/config';
+import type { OffsetsAdmin } from '../telemetry/consumerLag';
 import type { Logger } from '../telemetry/logger';
 import type {
   ConsumedMessage,
@@ -28,6 +30,8 @@ export interface KafkaPipelineClient {
   newPublisher(): EventPublisher;
   newConsumerGroup(options: ConsumerGroupOptions): MessageSource;
   ensureTopics: EnsureTopics;
+  /** Offsets reader for the consumer-lag gauge (connects on first use, reconnects after errors). */
+  newOffsetsAdmin(): OffsetsAdmin & { close(): Promise<void> };
 }
 
 export interface ConsumerGroupOptions {
@@ -68,6 +72,8 @@ export function createKafkaClient(
   return {
     newPublisher: () => new KafkaEventPublisher(publishing),
     newConsumerGroup: (opts) => new KafkaMessageSource(kafka, opts),
+    // The bounded-retry client: a lag poll must fail fast with the broker away, not hold shutdown.
+    newOffsetsAdmin: () => new KafkaOffsetsAdmin(publishing),
     ensureTopics: async (topics: readonly TopicSpec[]) => {
       const admin = kafka.admin();
       await admin.connect();
@@ -86,6 +92,43 @@ export function createKafkaClient(
       }
     },
   };
+}
+
+class KafkaOffsetsAdmin implements OffsetsAdmin {
+  private admin: Promise<Admin> | undefined;
+
+  constructor(private readonly kafka: Kafka) {}
+
+  fetchTopicOffsets(topic: string): Promise<{ partition: number; high: string }[]> {
+    return this.using((admin) => admin.fetchTopicOffsets(topic));
+  }
+
+  fetchOffsets(options: {
+    groupId: string;
+    topics: string[];
+  }): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]> {
+    return this.using((admin) => admin.fetchOffsets(options));
+  }
+
+  async close(): Promise<void> {
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
+  }
+
+  private async using<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    try {
+      return await work(await this.admin);
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
 }
 
 class KafkaEventPublisher implements EventPublisher {

@@ -22,12 +22,17 @@ export interface HttpAppOptions {
 }
 
 /** Routes and the methods they allow; anything else is 404 or 405 as problem+json. */
-const ROUTES: readonly { pattern: RegExp; allow: string }[] = [
-  { pattern: /^\/v1\/orders\/?$/, allow: 'GET, POST' },
-  { pattern: /^\/v1\/orders\/[^/]+\/?$/, allow: 'GET' },
-  { pattern: /^\/v1\/orders\/[^/]+\/cancel\/?$/, allow: 'POST' },
-  { pattern: /^\/openapi\.json$/, allow: 'GET' },
+const ROUTES: readonly { pattern: RegExp; allow: string; template: string }[] = [
+  { pattern: /^\/v1\/orders\/?$/, allow: 'GET, POST', template: '/v1/orders' },
+  { pattern: /^\/v1\/orders\/[^/]+\/?$/, allow: 'GET', template: '/v1/orders/:id' },
+  { pattern: /^\/v1\/orders\/[^/]+\/cancel\/?$/, allow: 'POST', template: '/v1/orders/:id/cancel' },
+  { pattern: /^\/openapi\.json$/, allow: 'GET', template: '/openapi.json' },
 ];
+
+/** The route template a path belongs to (for requests answered before routing: 405, shed). */
+export function routeTemplateFor(path: string): string | undefined {
+  return ROUTES.find((r) => r.pattern.test(path))?.template;
+}
 
 const LIST_QUERY_KEYS = new Set(['customerId', 'limit', 'cursor']);
 

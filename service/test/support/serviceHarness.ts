@@ -1,3 +1,5 @@
+import type { Writable } from 'node:stream';
+import winston from 'winston';
 import { freshDatabase, type FreshDatabase } from '../../../lab/src/testing';
 import { loadConfig, type Config } from '../../src/config/config';
 import { startService, type RunningService } from '../../src/startService';
@@ -32,9 +34,11 @@ export async function startTestService(
   options: Omit<NonNullable<Parameters<typeof startService>[2]>, 'exit'> & {
     /** Use this database instead of a fresh one; the caller drops it. */
     database?: FreshDatabase;
+    /** Tests that assert on log lines read them from this stream instead of stdout. */
+    logStream?: Writable;
   } = {},
 ): Promise<TestService> {
-  const { database: given, ...serviceOptions } = options;
+  const { database: given, logStream, ...serviceOptions } = options;
   const database = given ?? (await freshDatabase('svc'));
   const config = loadConfig({
     DATABASE_URL: database.url,
@@ -48,6 +52,10 @@ export async function startTestService(
     ...env,
   });
   const logger = createLogger({ level: config.log.level, service: 'orderlab-test', roles: config.roles });
+  if (logStream) {
+    logger.clear();
+    logger.add(new winston.transports.Stream({ stream: logStream }));
+  }
   const service = await startService(config, logger, { ...serviceOptions, exit: () => undefined });
   return {
     baseUrl: `http://127.0.0.1:${service.ports.http}`,

@@ -1,0 +1,259 @@
+import { allSpans, spansOfTrace } from '../support/inMemoryTracing';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { SpanKind } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { testLab, uniqueTopic } from '../../../lab/src/testing';
+import { postJson, startTestService, validOrder, type TestService } from '../support/serviceHarness';
+
+let svc: TestService;
+const logLines: Record<string, unknown>[] = [];
+
+before(async () => {
+  const logStream = new PassThrough();
+  logStream.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+      logLines.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  svc = await startTestService({ LOG_LEVEL: 'info' }, { logStream });
+});
+after(async () => {
+  await svc?.close();
+});
+
+function parentChainReaches(
+  span: ReadableSpan,
+  ancestor: ReadableSpan,
+  byId: Map<string, ReadableSpan>,
+): boolean {
+  let current: ReadableSpan | undefined = span;
+  for (let hops = 0; current && hops < 20; hops++) {
+    const parentId: string | undefined = current.parentSpanContext?.spanId;
+    if (parentId === ancestor.spanContext().spanId) return true;
+    current = parentId ? byId.get(parentId) : undefined;
+  }
+  return false;
+}
+
+async function createOrderTrace(
+  customerId: string,
+): Promise<{ orderId: string; server: ReadableSpan; trace: ReadableSpan[] }> {
+  const created = await postJson(`${svc.baseUrl}/v1/orders`, validOrder({ customerId }));
+  assert.equal(created.status, 201);
+  const orderId = (created.json as { id: string }).id;
+  const spans = await allSpans();
+  // The newest POST /v1/orders server span is this request's (requests in this file are sequential).
+  const server = spans
+    .filter(
+      (s) =>
+        s.kind === SpanKind.SERVER &&
+        s.attributes['http.route'] === '/v1/orders' &&
+        s.name.startsWith('POST'),
+    )
+    .at(-1);
+  assert.ok(server, `no HTTP server span among ${spans.map((s) => s.name).join(', ')}`);
+  return { orderId, server, trace: await spansOfTrace(server.spanContext().traceId) };
+}
+
+const kafkaScope = (s: ReadableSpan) => s.instrumentationScope.name.includes('kafkajs');
+
+/**
+ * One order through a service running api, relay and worker against the test lab's Kafka; resolves
+ * to the request's trace and the trace the worker's consumer span belongs to.
+ */
+async function pipelineTraceOfOneOrder(): Promise<{ requestTrace: ReadableSpan[]; trace: ReadableSpan[] }> {
+  const topic = uniqueTopic('spans');
+  const pipeline = await startTestService({
+    ROLES: 'api,relay,worker',
+    KAFKA_BROKERS: (await testLab()).kafka.brokers.join(','),
+    ORDERS_TOPIC: topic,
+    DLQ_TOPIC: `${topic}.dlq`,
+    WORKER_GROUP_ID: `${topic}.fulfilment`,
+    RELAY_POLL_MS: '100',
+    WORKER_FULFIL_LATENCY_MS: '5',
+    WORKER_SESSION_TIMEOUT_MS: '6000',
+  });
+  try {
+    const created = await postJson(
+      `${pipeline.baseUrl}/v1/orders`,
+      validOrder({ customerId: 'trace-pipeline' }),
+    );
+    assert.equal(created.status, 201);
+    const orderId = (created.json as { id: string }).id;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const [row] = await pipeline.query<{ status: string }>('SELECT status FROM orders WHERE id = $1', [
+        orderId,
+      ]);
+      if (row?.status === 'confirmed' || row?.status === 'rejected') break;
+      assert.ok(Date.now() < deadline, `order still ${row?.status} after 60 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const spans = await allSpans();
+    const server = spans
+      .filter(
+        (s) =>
+          s.kind === SpanKind.SERVER &&
+          s.attributes['http.route'] === '/v1/orders' &&
+          s.name.startsWith('POST'),
+      )
+      .at(-1)!;
+    const consumer = spans
+      .filter((s) => s.kind === SpanKind.CONSUMER && kafkaScope(s) && s.name.includes(topic))
+      .at(-1);
+    assert.ok(
+      consumer,
+      `no consumer span for ${topic}; scopes: ${[...new Set(spans.map((s) => s.instrumentationScope.name + ':' + SpanKind[s.kind]))].join(', ')}`,
+    );
+    return {
+      requestTrace: await spansOfTrace(server.spanContext().traceId),
+      trace: await spansOfTrace(consumer.spanContext().traceId),
+    };
+  } finally {
+    await pipeline.close();
+  }
+}
+
+describe('one order over HTTP produces one trace', () => {
+  it('HTTP server span → express route → pg spans (transaction, order, items, outbox) in one trace', async () => {
+    const { orderId, server, trace } = await createOrderTrace('trace-1');
+    const byId = new Map(trace.map((s) => [s.spanContext().spanId, s]));
+    assert.equal(server.parentSpanContext, undefined, 'the HTTP server span is the root');
+    assert.equal(server.resource.attributes['service.name'], 'orderlab-test-api');
+    assert.ok(server.resource.attributes['service.instance.id']);
+
+    const pgSpans = trace.filter((s) => s.instrumentationScope.name.includes('instrumentation-pg'));
+    const statements = pgSpans.map((s) =>
+      String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? s.name),
+    );
+    assert.ok(pgSpans.length >= 4, `pg spans: ${statements.join(' | ')}`);
+    for (const s of pgSpans)
+      assert.ok(parentChainReaches(s, server, byId), `${s.name} is not under the HTTP span`);
+    assert.ok(
+      statements.some((q) => /INSERT INTO orders\b/i.test(q)),
+      statements.join(' | '),
+    );
+    assert.ok(
+      statements.some((q) => /INSERT INTO outbox\b/i.test(q)),
+      statements.join(' | '),
+    );
+    assert.ok(
+      trace.some((s) => s.instrumentationScope.name.includes('instrumentation-express')),
+      'express span',
+    );
+
+    // The outbox row carries this trace's context, which is what the relay continues.
+    const [row] = await svc.query<{ headers: Record<string, string> }>(
+      'SELECT headers FROM outbox WHERE aggregate_id = $1',
+      [orderId],
+    );
+    assert.match(
+      row?.headers['traceparent'] ?? '',
+      new RegExp(`^00-${server.spanContext().traceId}-[0-9a-f]{16}-01$`),
+    );
+  });
+
+  it('admin-port scrapes and probes make no spans', async () => {
+    const before = (await allSpans()).length;
+    await (await fetch(`${svc.adminUrl}/metrics`)).text();
+    await (await fetch(`${svc.adminUrl}/livez`)).text();
+    const spans = await allSpans();
+    assert.deepEqual(
+      spans
+        .slice(before)
+        .filter((s) => s.kind === SpanKind.SERVER)
+        .map((s) => s.name),
+      [],
+    );
+  });
+
+  it('the access log line and error logs carry the request trace and span ids', async () => {
+    const { server } = await createOrderTrace('trace-logs');
+    const traceId = server.spanContext().traceId;
+    const access = logLines.find((l) => l['message'] === 'request' && l['trace_id'] === traceId);
+    assert.ok(access, 'no access line with the trace id');
+    assert.equal(access['span_id'], server.spanContext().spanId);
+    assert.equal(access['route'], '/v1/orders');
+    assert.equal(access['method'], 'POST');
+    assert.equal(access['status'], 201);
+    assert.equal(typeof access['duration_ms'], 'number');
+    assert.equal(access['service'], 'orderlab-test');
+    assert.equal(access['role'], 'api');
+    // Lines logged without a request have no trace id rather than a wrong one.
+    const started = logLines.find((l) => l['message'] === 'database migrated');
+    assert.ok(started);
+    assert.equal(started['trace_id'], undefined);
+  });
+
+  it('the request histogram carries the trace id as an OpenMetrics exemplar', async () => {
+    const { server } = await createOrderTrace('trace-exemplar');
+    const res = await fetch(`${svc.adminUrl}/metrics`, {
+      headers: { accept: 'application/openmetrics-text; version=1.0.0' },
+    });
+    const body = await res.text();
+    const lines = body
+      .split('\n')
+      .filter(
+        (l) =>
+          l.startsWith('http_server_request_duration_seconds_bucket{') && l.includes('route="/v1/orders"'),
+      );
+    assert.ok(
+      lines.some((l) => l.includes(`# {trace_id="${server.spanContext().traceId}"}`)),
+      `no exemplar for the last request in:\n${lines.join('\n')}`,
+    );
+  });
+
+  it(
+    'the relay publishes with a kafkajs producer span and the worker consumes under it, with its pg spans',
+    {
+      timeout: 90_000,
+      // Runs and reports without failing the suite: the worker consumes with eachBatch, for which
+      // the kafkajs instrumentation makes a root "poll" span and per-message "process" spans that
+      // only *link* to the producer; the worker's pg spans hang under "poll". Fix (events/): handle
+      // each message inside context.with(propagation.extract(message headers)) and a span of its own.
+      todo: 'DEFECT-WORKER-TRACE-CONTEXT: eachBatch consumption does not continue the producer trace',
+    },
+    async () => {
+      const { trace: pipelineTrace } = await pipelineTraceOfOneOrder();
+      const byId = new Map(pipelineTrace.map((s) => [s.spanContext().spanId, s]));
+      const names = pipelineTrace.map((s) => `${SpanKind[s.kind]} ${s.name}`).join(', ');
+      const producer = pipelineTrace.find((s) => s.kind === SpanKind.PRODUCER && kafkaScope(s));
+      const consumer = pipelineTrace.find((s) => s.kind === SpanKind.CONSUMER && kafkaScope(s));
+      assert.ok(producer && consumer, `producer and consumer spans: ${names}`);
+      assert.ok(
+        parentChainReaches(consumer, producer, byId),
+        'the consumer span continues the producer span',
+      );
+      const workerPg = pipelineTrace.filter(
+        (s) =>
+          s.instrumentationScope.name.includes('instrumentation-pg') && parentChainReaches(s, consumer, byId),
+      );
+      assert.ok(workerPg.length >= 1, `no pg spans under the consumer span: ${names}`);
+    },
+  );
+
+  it(
+    "relay producer span and worker consumer span join the request's trace",
+    {
+      timeout: 90_000,
+      // Runs and reports, but does not fail the suite until the relay is fixed: the kafkajs
+      // instrumentation parents each producer span on the relay's active context and then
+      // overwrites the traceparent the relay copied from the outbox row, so the pipeline starts a
+      // new trace. Fix (events/): send each row inside propagation.extract(row headers).
+      todo: 'DEFECT-RELAY-TRACE-CONTEXT: the relay publishes outside the stored trace context',
+    },
+    async () => {
+      const { requestTrace } = await pipelineTraceOfOneOrder();
+      const names = requestTrace.map((s) => `${SpanKind[s.kind]} ${s.name}`).join(', ');
+      assert.ok(
+        requestTrace.some((s) => s.kind === SpanKind.PRODUCER && kafkaScope(s)),
+        `no kafkajs producer span in the request's trace: ${names}`,
+      );
+      assert.ok(
+        requestTrace.some((s) => s.kind === SpanKind.CONSUMER && kafkaScope(s)),
+        `no kafkajs consumer span in the request's trace: ${names}`,
+      );
+    },
+  );
+});
