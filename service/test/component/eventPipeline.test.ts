@@ -19,7 +19,7 @@ import { PgOrderRepository } from '../../src/store/orderRepository';
 import { PgOutboxStore } from '../../src/store/outboxStore';
 import { createPool } from '../../src/store/pool';
 import { createLogger } from '../../src/telemetry/logger';
-import { kafkaBrokers, killBroker, startBroker, uniqueTopic } from '../support/pipelineLab';
+import { kafkaBrokers, startOwnBroker, uniqueTopic } from '../support/pipelineLab';
 
 /** The test lab's brokers, looked up once (starts the lab when run outside scripts/runTests). */
 let brokers: string[] = [];
@@ -31,10 +31,14 @@ import { eventually, readTopic } from '../support/topicReader';
 
 const quietLogger = createLogger({ level: 'error', service: 'pipeline-test', roles: ['test'] });
 
-function pipelineEnv(topic: string, extra: Record<string, string> = {}): Record<string, string> {
+function pipelineEnv(
+  topic: string,
+  extra: Record<string, string> = {},
+  kafka: readonly string[] = brokers,
+): Record<string, string> {
   return {
     ROLES: 'api,relay,worker',
-    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_BROKERS: kafka.join(','),
     ORDERS_TOPIC: topic,
     DLQ_TOPIC: `${topic}.dlq`,
     WORKER_GROUP_ID: `${topic}.fulfilment`,
@@ -479,18 +483,17 @@ describe('event pipeline (real PostgreSQL and Kafka)', () => {
   });
 
   it('keeps accepting orders while the broker is down; afterwards every order is published and confirmed once', async (t) => {
+    // This test kills its broker, so it runs one of its own, not the shared test lab's.
+    const broker = await startOwnBroker();
+    t.after(() => broker.down());
     const topic = uniqueTopic('orders');
     const hooks = recordingHooks();
-    const svc = await startTestService(pipelineEnv(topic), { pipelineHooks: hooks });
+    const svc = await startTestService(pipelineEnv(topic, {}, broker.brokers), { pipelineHooks: hooks });
     t.after(() => svc.close());
     await waitForJoinedWorker(svc);
     const warm = await createOrders(svc, 3, 0);
     await waitAllConfirmed(svc, warm, 20000);
-    let brokerDown = true;
-    await killBroker();
-    t.after(async () => {
-      if (brokerDown) await startBroker();
-    });
+    await broker.kill();
     const duringOutage = await createOrders(svc, 30, 100);
     await eventually('relay recorded failed attempts', async () => {
       const [row] = await svc.query<{ n: number }>(
@@ -498,8 +501,7 @@ describe('event pipeline (real PostgreSQL and Kafka)', () => {
       );
       return row!.n > 0 ? true : undefined;
     });
-    await startBroker();
-    brokerDown = false;
+    await broker.start();
     const afterReturn = await createOrders(svc, 5, 50);
     const ids = [...warm, ...duringOutage, ...afterReturn];
     await waitAllConfirmed(svc, ids, 120000);
@@ -527,7 +529,7 @@ describe('event pipeline (real PostgreSQL and Kafka)', () => {
     );
     // An independent reader from the start of the topic sees every accepted order.
     const messages = await readTopic(
-      brokers,
+      broker.brokers,
       topic,
       (m) => new Set(m.map((x) => x.key)).size >= ids.length,
       30000,

@@ -1,6 +1,10 @@
-// Kafka access for the pipeline tests, on the shared test lab (lab/src/testing.ts): its broker
-// addresses, unique topic names, and the lab's SIGKILL/start of the broker for broker-loss tests.
-import { sharedTestLab, testLab } from '../../../lab/src/testing';
+// Kafka access for the pipeline tests: the shared test lab's broker (lab/src/testing.ts) for tests
+// that only use it, and a broker of their own for tests that kill it — killing the shared broker
+// would fail every other test file running beside them.
+import path from 'node:path';
+import { Lab } from '../../../lab/src/lab';
+import { findRepoRoot } from '../../../lab/src/repo';
+import { testLab, testLabPortOffset } from '../../../lab/src/testing';
 
 export { uniqueTopic } from '../../../lab/src/testing';
 
@@ -8,12 +12,36 @@ export async function kafkaBrokers(): Promise<string[]> {
   return [...(await testLab()).kafka.brokers];
 }
 
-/** SIGKILLs the test lab's broker (no clean shutdown: the harshest loss). */
-export async function killBroker(): Promise<void> {
-  if (!(await (await sharedTestLab()).kill('kafka'))) throw new Error('the test lab broker was not running');
+/** A Kafka-only lab (60 ports above the shared test lab) that a broker-loss test may kill and restart. */
+export interface OwnBroker {
+  readonly brokers: string[];
+  /** SIGKILLs the broker (no clean shutdown: the harshest loss). */
+  kill(): Promise<void>;
+  /** Starts it again (same data) and waits until it is ready. */
+  start(): Promise<void>;
+  down(): Promise<void>;
 }
 
-/** Starts the test lab's broker again and waits until it is ready. */
-export async function startBroker(): Promise<void> {
-  await (await sharedTestLab()).start('kafka');
+export async function startOwnBroker(): Promise<OwnBroker> {
+  const repoRoot = findRepoRoot();
+  const lab = new Lab({
+    dir: path.join(repoRoot, '.lab', 'test-broker-loss'),
+    portOffset: testLabPortOffset() + 60,
+    services: '',
+    repoRoot,
+    log: () => undefined,
+  });
+  await lab.up(['kafka']);
+  return {
+    brokers: [...lab.connection().kafka.brokers],
+    async kill() {
+      if (!(await lab.kill('kafka'))) throw new Error('the broker-loss broker was not running');
+    },
+    async start() {
+      await lab.start('kafka');
+    },
+    async down() {
+      await lab.down();
+    },
+  };
 }
