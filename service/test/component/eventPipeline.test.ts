@@ -485,11 +485,19 @@ describe('event pipeline (real PostgreSQL and Kafka)', () => {
   it('keeps accepting orders while the broker is down; afterwards every order is published and confirmed once', async (t) => {
     // This test kills its broker, so it runs one of its own, not the shared test lab's.
     const broker = await startOwnBroker();
-    t.after(() => broker.down());
     const topic = uniqueTopic('orders');
     const hooks = recordingHooks();
-    const svc = await startTestService(pipelineEnv(topic, {}, broker.brokers), { pipelineHooks: hooks });
-    t.after(() => svc.close());
+    const svc = await startTestService(pipelineEnv(topic, {}, broker.brokers), {
+      pipelineHooks: hooks,
+    }).catch(async (err: unknown) => {
+      await broker.down();
+      throw err;
+    });
+    // The service leaves its consumer group first, then the broker goes.
+    t.after(async () => {
+      await svc.close();
+      await broker.down();
+    });
     await waitForJoinedWorker(svc);
     const warm = await createOrders(svc, 3, 0);
     await waitAllConfirmed(svc, warm, 20000);
