@@ -38,7 +38,7 @@ Options:
   --report-dir D           parent folder of the run's report folder (default reports/drills)
   --lab-dir D              native: lab folder for drills (default .lab/drills)
   --port-offset N          native: port offset of the drill lab (default DRILL_PORT_OFFSET, else
-                           LAB_PORT_OFFSET + 2000, so it never meets your own or the test lab)
+                           LAB_PORT_OFFSET + 2100, so it never meets your own or the test lab)
   --keep-lab               native: leave the drill lab running afterwards
   --compose-file F         compose: the compose file (default compose.yaml)
   --compose-project P      compose: project name (default: compose's own)
@@ -144,9 +144,9 @@ function requireValue(name: string, value: string | undefined): string {
   return value;
 }
 
-/** Port offset of the drill lab: flag, else DRILL_PORT_OFFSET, else LAB_PORT_OFFSET + 2000. */
+/** Port offset of the drill lab: flag, else DRILL_PORT_OFFSET, else LAB_PORT_OFFSET + 2100. */
 export function drillPortOffset(flag: number | undefined, env: Record<string, string | undefined>): number {
   if (flag !== undefined) return flag;
   if (env['DRILL_PORT_OFFSET']) return Number(env['DRILL_PORT_OFFSET']);
-  return (env['LAB_PORT_OFFSET'] ? Number(env['LAB_PORT_OFFSET']) : 0) + 2000;
+  return (env['LAB_PORT_OFFSET'] ? Number(env['LAB_PORT_OFFSET']) : 0) + 2100;
 }

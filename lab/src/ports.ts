@@ -73,12 +73,27 @@ export function parseServiceSpecs(text: string): ServiceSpec[] {
   return specs;
 }
 
+/**
+ * Ports that fetch (undici, browsers) refuses to connect to ("bad port"), from the Fetch standard's
+ * port blocking list: a lab port there would make every HTTP client test fail.
+ */
+export const FETCH_BLOCKED_PORTS: ReadonlySet<number> = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104,
+  109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515,
+  526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049,
+  3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
 export function planPorts(offset: number, services: readonly ServiceSpec[]): PortPlan {
   if (!Number.isInteger(offset) || offset < 0)
     throw new Error(`port offset must be a whole number >= 0, got ${offset}`);
   const shift = (port: number): number => {
     const shifted = port + offset;
     if (shifted > 65535) throw new Error(`port offset ${offset} pushes port ${port} past 65535`);
+    if (FETCH_BLOCKED_PORTS.has(shifted))
+      throw new Error(
+        `port offset ${offset} puts port ${port} on ${shifted}, which fetch refuses to use (a "bad port"): pick another offset`,
+      );
     return shifted;
   };
   const servicePorts: Record<string, ServicePorts> = {};

@@ -35,8 +35,8 @@ test('bad drill arguments are rejected with the flag named', () => {
 test('the drill lab port offset keeps away from the developer and test labs', () => {
   assert.equal(drillPortOffset(5, {}), 5);
   assert.equal(drillPortOffset(undefined, { DRILL_PORT_OFFSET: '700' }), 700);
-  assert.equal(drillPortOffset(undefined, { LAB_PORT_OFFSET: '100' }), 2100);
-  assert.equal(drillPortOffset(undefined, {}), 2000);
+  assert.equal(drillPortOffset(undefined, { LAB_PORT_OFFSET: '100' }), 2200);
+  assert.equal(drillPortOffset(undefined, {}), 2100);
 });
 
 test('every drill is data next to code: unique name, objective, defaults, expectations', () => {
