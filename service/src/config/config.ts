@@ -79,7 +79,7 @@ export const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5000),
 
-  SHED_MAX_IN_FLIGHT: positiveInt.default(128),
+  SHED_MAX_IN_FLIGHT: positiveInt.default(32),
   SHED_MAX_EVENT_LOOP_DELAY_MS: positiveInt.default(100),
   SHED_MAX_POOL_WAITING: nonNegativeInt.default(20),
   SHED_MAX_OUTBOX_BACKLOG: positiveInt.default(50000),
