@@ -202,6 +202,7 @@ export async function startService(
           groupId: config.worker.groupId,
           topic: config.events.ordersTopic,
           partitionsConcurrency: config.worker.partitionsConcurrency,
+          messagesConcurrency: config.worker.messagesConcurrency,
           sessionTimeoutMs: config.worker.sessionTimeoutMs,
           onStateChange: (state, error) => {
             joined = state === 'joined';

@@ -132,6 +132,7 @@ export const envSchema = z.object({
   WORKER_FAILURE_SEED: z.string().default('orderlab'),
   /** Partitions processed in parallel by one worker process. */
   WORKER_PARTITIONS_CONCURRENCY: positiveInt.max(64).default(6),
+  WORKER_MESSAGES_CONCURRENCY: positiveInt.max(256).default(16),
   /** Attempts for an unexpected (non-database) error before the message is dead-lettered. */
   WORKER_MAX_ATTEMPTS: positiveInt.default(10),
   WORKER_MIN_BACKOFF_MS: positiveInt.default(100),
@@ -217,6 +218,7 @@ export interface Config {
     readonly failureRate: number;
     readonly failureSeed: string;
     readonly partitionsConcurrency: number;
+    readonly messagesConcurrency: number;
     readonly maxAttempts: number;
     readonly minBackoffMs: number;
     readonly maxBackoffMs: number;
@@ -322,6 +324,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       failureRate: e.WORKER_FAILURE_RATE,
       failureSeed: e.WORKER_FAILURE_SEED,
       partitionsConcurrency: e.WORKER_PARTITIONS_CONCURRENCY,
+      messagesConcurrency: e.WORKER_MESSAGES_CONCURRENCY,
       maxAttempts: e.WORKER_MAX_ATTEMPTS,
       minBackoffMs: e.WORKER_MIN_BACKOFF_MS,
       maxBackoffMs: Math.max(e.WORKER_MAX_BACKOFF_MS, e.WORKER_MIN_BACKOFF_MS),

@@ -39,6 +39,11 @@ export interface ConsumerGroupOptions {
   readonly groupId: string;
   readonly topic: string;
   readonly partitionsConcurrency: number;
+  /**
+   * Messages of one partition handled at once: a window of this many is split by key and the keys
+   * run concurrently, each key's messages in order; offsets move only past a finished window.
+   */
+  readonly messagesConcurrency: number;
   readonly sessionTimeoutMs: number;
   /** Called when the consumer's membership changes (joined a group, crashed, left). */
   readonly onStateChange?: (state: 'joined' | 'crashed' | 'stopped', error?: Error) => void;
@@ -199,7 +204,8 @@ class KafkaMessageSource implements MessageSource {
   ) {}
 
   async start(handle: (message: ConsumedMessage, context: MessageContext) => Promise<void>): Promise<void> {
-    const { groupId, topic, partitionsConcurrency, sessionTimeoutMs, onStateChange } = this.options;
+    const { groupId, topic, partitionsConcurrency, messagesConcurrency, sessionTimeoutMs, onStateChange } =
+      this.options;
     const consumer = this.kafka.consumer({
       groupId,
       sessionTimeout: sessionTimeoutMs,
@@ -239,20 +245,29 @@ class KafkaMessageSource implements MessageSource {
           lastCommit = Date.now();
         };
         try {
-          for (const message of batch.messages) {
+          const window = Math.max(1, messagesConcurrency);
+          for (let at = 0; at < batch.messages.length; at += window) {
             if (!isRunning() || isStale()) break;
-            const consumed: ConsumedMessage = {
-              topic: t,
-              partition,
-              offset: message.offset,
-              key: message.key,
-              value: message.value,
-              headers: headersToStrings(message.headers),
-            };
-            await withProcessSpan(consumed, () => handle(consumed, { heartbeat }));
-            resolveOffset(message.offset);
-            next = (BigInt(message.offset) + 1n).toString();
-            uncommitted++;
+            const chunk = batch.messages.slice(at, at + window);
+            await Promise.all(
+              [...groupByKey(chunk).values()].map(async (sameKey) => {
+                for (const message of sameKey) {
+                  const consumed: ConsumedMessage = {
+                    topic: t,
+                    partition,
+                    offset: message.offset,
+                    key: message.key,
+                    value: message.value,
+                    headers: headersToStrings(message.headers),
+                  };
+                  await withProcessSpan(consumed, () => handle(consumed, { heartbeat }));
+                }
+              }),
+            );
+            const last = chunk[chunk.length - 1]!;
+            resolveOffset(last.offset);
+            next = (BigInt(last.offset) + 1n).toString();
+            uncommitted += chunk.length;
             if (uncommitted >= COMMIT_EVERY_MESSAGES || Date.now() - lastCommit >= COMMIT_EVERY_MS)
               await commit();
             await heartbeat();
@@ -270,6 +285,18 @@ class KafkaMessageSource implements MessageSource {
     // disconnect() waits for the message in hand, then leaves the group (a prompt rebalance).
     await this.consumer?.disconnect();
   }
+}
+
+/** Messages by key in arrival order; keyless messages each form their own group. */
+function groupByKey<M extends { key: Buffer | null }>(messages: readonly M[]): Map<string | M, M[]> {
+  const groups = new Map<string | M, M[]>();
+  for (const m of messages) {
+    const id = m.key === null ? m : m.key.toString('latin1');
+    const group = groups.get(id);
+    if (group) group.push(m);
+    else groups.set(id, [m]);
+  }
+  return groups;
 }
 
 function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
