@@ -119,7 +119,7 @@ export class Lab {
       this.state = saved;
     } else {
       const portOffset = options.portOffset ?? (env.LAB_PORT_OFFSET ? Number(env.LAB_PORT_OFFSET) : 0);
-      const services = options.services ?? env.LAB_SERVICES ?? 'api';
+      const services = options.services ?? env.LAB_SERVICES ?? 'api,relay,worker';
       this.state = {
         portOffset,
         services,
