@@ -12,6 +12,7 @@ import {
 } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
+import type { Config } from '../config/config';
 import type { OrderUseCases } from '../orders/useCases';
 import type { Logger } from '../telemetry/logger';
 import { orderServiceHandlers } from './orderService';
@@ -28,17 +29,12 @@ export interface FinishedCall {
   readonly durationSeconds: number;
 }
 
-export interface GrpcServerOptions {
+/** The config's gRPC section (address, limits, keepalive, minimum deadline) plus the wiring. */
+type GrpcSettings = Config['grpc'];
+
+export interface GrpcServerOptions extends GrpcSettings {
   readonly orders: OrderUseCases;
   readonly logger: Logger;
-  readonly host: string;
-  readonly port: number;
-  readonly maxReceiveBytes: number;
-  readonly maxSendBytes: number;
-  readonly keepaliveTimeMs: number;
-  readonly keepaliveTimeoutMs: number;
-  readonly maxConnectionIdleMs: number;
-  readonly minDeadlineMs: number;
   /** Observes every finished call once (metrics hook); must not throw or block. */
   readonly onCallFinished?: (call: FinishedCall) => void;
   /** Further interceptors (between the call observer and the handlers), e.g. load shedding. */
