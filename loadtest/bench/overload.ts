@@ -1,9 +1,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { classifyOutcome, percentile } from '../../chaos/src/audit/maths';
-import type { LedgerEntry } from '../../chaos/src/load/ledger';
+import {
+  describeStep,
+  evaluateStep,
+  findCapacity,
+  type StepResult,
+} from '../../chaos/src/load/capacityProbe';
 import { runOpenModelLoad } from '../../chaos/src/load/openModelLoad';
+import { recreateAppDatabase } from '../../lab/src/components/postgres';
 import { Lab } from '../../lab/src/lab';
 import { findRepoRoot } from '../../lab/src/repo';
 
@@ -26,64 +31,6 @@ Runs on its own native lab (PostgreSQL + api) in .lab/bench-overload; every load
   -h, --help            this text
 
 Report: reports/bench/overload-<time>/{overload.json, overload.md}; exit 0 when every target holds.`;
-
-export interface StepResult {
-  readonly rate: number;
-  readonly sent: number;
-  readonly ok: number;
-  readonly shed: number;
-  readonly other: number;
-  readonly goodput: number;
-  readonly okP99Ms: number;
-  readonly shedP99Ms: number;
-  /** How late the generator sent requests (sentAt − intendedAt): large values mean the client, not the service, fell behind. */
-  readonly sendLagP99Ms: number;
-  readonly passed: boolean;
-}
-
-/** Outcome of one fixed-rate run: goodput and tail latencies, and whether it met the SLO. */
-export function evaluateStep(
-  rate: number,
-  seconds: number,
-  entries: readonly LedgerEntry[],
-  sloMs: number,
-): StepResult {
-  const ok = entries.filter((e) => classifyOutcome(e) === 'ok');
-  const shed = entries.filter((e) => classifyOutcome(e) === 'shed');
-  const okP99Ms = percentile(
-    ok.map((e) => e.latencyMs),
-    99,
-  );
-  const sent = entries.length;
-  return {
-    rate,
-    sent,
-    ok: ok.length,
-    shed: shed.length,
-    other: sent - ok.length - shed.length,
-    goodput: ok.length / seconds,
-    okP99Ms,
-    shedP99Ms: percentile(
-      shed.map((e) => e.latencyMs),
-      99,
-    ),
-    sendLagP99Ms: percentile(
-      entries.filter((e) => e.sentAt !== null).map((e) => e.sentAt! - e.intendedAt),
-      99,
-    ),
-    passed: sent > 0 && ok.length >= 0.99 * sent && okP99Ms < sloMs,
-  };
-}
-
-/** Capacity = goodput of the last passing step before the first failing one (0 if none passed). */
-export function capacityFrom(steps: readonly StepResult[]): number {
-  let capacity = 0;
-  for (const s of steps) {
-    if (!s.passed) break;
-    capacity = s.goodput;
-  }
-  return capacity;
-}
 
 export interface OverloadTargets {
   readonly goodputRatio: number;
@@ -200,32 +147,25 @@ async function main(): Promise<number> {
   const stop = () => void lab.down().finally(() => process.exit(130));
   process.once('SIGINT', stop);
   try {
-    console.log('overload: starting PostgreSQL and the api on a dedicated lab …');
-    await lab.up(['postgres', 'api']);
+    console.log('overload: starting PostgreSQL and the api on a dedicated lab (fresh database) …');
+    await lab.up(['postgres']);
+    // Every run starts empty: earlier runs' unpublished outbox rows (no relay runs here) would
+    // otherwise reach the outbox bound and shed every order.
+    if (lab.isRunning('api')) await lab.stop('api');
+    await recreateAppDatabase(lab.connection().postgres.adminUrl);
+    await lab.up(['api']);
     const api = lab.connection().services['api'];
     if (!api?.pid) throw new Error('the api did not start');
 
-    const ladder: StepResult[] = [];
-    let rate = startRate;
-    for (let i = 0; i < maxSteps; i++) {
-      const run = await runOpenModelLoad({
-        baseUrl: api.httpUrl,
-        steps: [{ atS: 0, rate }],
-        durationS: stepSeconds,
-        maxRequests: Math.ceil(rate * stepSeconds) + 10,
-        seed: seed + i,
-      });
-      const step = evaluateStep(rate, stepSeconds, run.entries, sloMs);
-      ladder.push(step);
-      console.log(
-        `  capacity step ${i + 1}: ${rate.toFixed(0)} req/s → goodput ${step.goodput.toFixed(0)}/s, ` +
-          `accepted p99 ${step.okP99Ms.toFixed(0)} ms, shed ${step.shed}, send lag p99 ${step.sendLagP99Ms.toFixed(0)} ms → ` +
-          `${step.passed ? 'within SLO' : 'past SLO'}`,
-      );
-      if (!step.passed) break;
-      rate = Math.round(rate * growth);
-    }
-    const capacity = capacityFrom(ladder);
+    const { capacity, steps: ladder } = await findCapacity(api.httpUrl, {
+      startRate,
+      growth,
+      maxSteps,
+      stepSeconds,
+      sloMs,
+      seed,
+      onStep: (step, i) => console.log(`  ${describeStep(step, i)}`),
+    });
     if (capacity === 0) throw new Error(`not even ${startRate} req/s met the SLO; lower --start-rate`);
     const overloadRate = Math.round(capacity * factor);
     console.log(

@@ -56,6 +56,7 @@ export function serviceEnv(ctx: VariantContext): Record<string, string> {
     // event loop lags past 100 ms. Shed 503s would be cheap answers that flatter or spoil a variant.
     SHED_MAX_POOL_WAITING: '1000',
     SHED_MAX_IN_FLIGHT: '1000',
+    SHED_TARGET_LATENCY_MS: '0',
     SHED_MAX_EVENT_LOOP_DELAY_MS: '5000',
     OTEL_EXPORTER_OTLP_ENDPOINT: ctx.otlpEndpoint,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LedgerEntry } from '../../chaos/src/load/ledger';
-import { capacityFrom, checkTargets, evaluateStep, type StepResult } from '../bench/overload';
+import { capacityFrom, evaluateStep, type StepResult } from '../../chaos/src/load/capacityProbe';
+import { checkTargets } from '../bench/overload';
 
 function entry(status: number | null, latencyMs: number, retryAfter?: string): LedgerEntry {
   return {

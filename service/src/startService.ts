@@ -86,6 +86,14 @@ export async function startService(
   lifecycle.add({ name: 'probe pool', close: () => probePool.end() });
   const overload = new OverloadGuard({
     limits: config.overload,
+    concurrency: {
+      min: config.overload.minInFlight,
+      max: config.overload.maxInFlight,
+      // Start where the database can serve everyone at once; load then moves the limit.
+      initial: config.database.poolMax,
+      targetLatencyMs: config.overload.targetLatencyMs,
+      windowMs: config.overload.limitWindowMs,
+    },
     pool,
     probePool,
     probeIntervalMs: config.overload.probeIntervalMs,
@@ -96,6 +104,7 @@ export async function startService(
         : logger.error('database unreachable: shedding requests'),
   });
   overload.start();
+  metrics.observeOverload(() => overload.readings);
   lifecycle.add({ name: 'overload guard', close: async () => overload.stop() });
 
   const repository = new PgOrderRepository(pool);

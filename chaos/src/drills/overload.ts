@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { percentile } from '../audit/maths';
 import { check } from '../audit/verdict';
-import { probeCapacity } from '../load/capacityProbe';
+import { describeStep, findCapacity } from '../load/capacityProbe';
 import type { Drill } from './drill';
 import { SHED_ANYWHERE } from './expectations';
 import { apiUrlOf } from './common';
@@ -19,9 +19,12 @@ function residentMiB(pid: number | undefined): number | undefined {
 }
 
 export const OVERLOAD_MEMORY_LIMIT_MIB = 768;
-/** Enough closed-loop workers to saturate the service (16 under-measured it by ~2× here), below the in-flight bound. */
-const PROBE_WORKERS = 48;
-const PROBE_SECONDS = 5;
+/**
+ * The capacity ladder (open model, as `npm run bench:overload`): from 40/s, ×1.4 a step, until a
+ * step sheds more than 1 % or its accepted p99 passes the SLO. A closed loop of workers measured
+ * the shedding instead: against 503s answered in microseconds its workers spin.
+ */
+const LADDER = { startRate: 40, growth: 1.4, maxSteps: 10 } as const;
 
 export const overload: Drill = {
   name: 'overload',
@@ -48,15 +51,24 @@ export const overload: Drill = {
     const url = apiUrlOf(ctx);
     let capacity = ctx.args.rate;
     if (capacity <= 0) {
-      ctx.log(`measuring capacity (closed loop, ${PROBE_WORKERS} workers, ${PROBE_SECONDS} s)…`);
-      const probe = await probeCapacity(url, {
-        seconds: PROBE_SECONDS,
-        concurrency: PROBE_WORKERS,
+      const stepSeconds = ctx.args.short ? 3 : 5;
+      ctx.log(
+        `measuring capacity (open-model ladder from ${LADDER.startRate}/s, ×${LADDER.growth}, ${stepSeconds} s a step)…`,
+      );
+      const found = await findCapacity(url, {
+        ...LADDER,
+        stepSeconds,
+        sloMs: SLO_LATENCY_MS,
         seed: ctx.args.seed,
+        onStep: (step, i) => ctx.log(`  ${describeStep(step, i)}`),
       });
-      capacity = Math.max(5, Math.round(probe.okPerSecond));
-      ctx.log(`capacity ≈ ${capacity} orders/s (${probe.ok}/${probe.requests} ok)`);
-      await ctx.sleep(2); // let the probe's backlog drain before the baseline
+      if (found.capacity <= 0)
+        throw new Error(
+          `not even ${LADDER.startRate} orders/s met the SLO: the service is too slow to drill overload`,
+        );
+      capacity = Math.round(found.capacity);
+      ctx.log(`capacity ≈ ${capacity} orders/s`);
+      await ctx.sleep(2); // let the ladder's last step drain before the baseline
     }
     const { durationS } = ctx.args;
     const baseline = Math.max(1, Math.round(capacity * 0.5));

@@ -1,38 +1,114 @@
-import { assertLoopback, orderBody, seededRandom } from './openModelLoad';
+import { classifyOutcome, percentile } from '../audit/maths';
+import type { LedgerEntry } from './ledger';
+import { runOpenModelLoad } from './openModelLoad';
 
 /**
- * Closed-loop probe of the API's capacity: `concurrency` workers send orders back to back for
- * `seconds`; capacity is 2xx per second. Used only to size the overload spike, never as the drill's load.
+ * Capacity = the highest open-model arrival rate whose requests are (almost) all accepted and whose
+ * accepted p99 stays under the latency SLO. Found with a ladder of fixed-rate steps, each `growth`
+ * times the last, stopping at the first step that fails. Open model on purpose: a closed loop of
+ * workers against a service that sheds in microseconds spins on 503s and measures the shedding,
+ * not the service. Shared by `npm run bench:overload` and the `overload` drill.
  */
-export async function probeCapacity(
-  baseUrl: string,
-  options: { seconds: number; concurrency: number; seed: number },
-): Promise<{ okPerSecond: number; requests: number; ok: number }> {
-  assertLoopback(baseUrl);
-  const url = new URL('/v1/orders', baseUrl).toString();
-  const random = seededRandom(options.seed);
-  const end = Date.now() + options.seconds * 1000;
-  let ok = 0;
-  let requests = 0;
-  const worker = async (w: number): Promise<void> => {
-    let i = 0;
-    while (Date.now() < end) {
-      requests++;
-      try {
-        const r = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: orderBody(random, w * 100_000 + i++),
-          signal: AbortSignal.timeout(5000),
-        });
-        await r.arrayBuffer();
-        if (r.ok) ok++;
-      } catch {
-        // counted as not ok
-      }
-    }
+export interface StepResult {
+  readonly rate: number;
+  readonly sent: number;
+  readonly ok: number;
+  readonly shed: number;
+  readonly other: number;
+  readonly goodput: number;
+  readonly okP99Ms: number;
+  readonly shedP99Ms: number;
+  /** How late the generator sent requests (sentAt − intendedAt): large values mean the client, not the service, fell behind. */
+  readonly sendLagP99Ms: number;
+  readonly passed: boolean;
+}
+
+/** Outcome of one fixed-rate run: goodput and tail latencies, and whether it met the SLO. */
+export function evaluateStep(
+  rate: number,
+  seconds: number,
+  entries: readonly LedgerEntry[],
+  sloMs: number,
+): StepResult {
+  const ok = entries.filter((e) => classifyOutcome(e) === 'ok');
+  const shed = entries.filter((e) => classifyOutcome(e) === 'shed');
+  const okP99Ms = percentile(
+    ok.map((e) => e.latencyMs),
+    99,
+  );
+  const sent = entries.length;
+  return {
+    rate,
+    sent,
+    ok: ok.length,
+    shed: shed.length,
+    other: sent - ok.length - shed.length,
+    goodput: ok.length / seconds,
+    okP99Ms,
+    shedP99Ms: percentile(
+      shed.map((e) => e.latencyMs),
+      99,
+    ),
+    sendLagP99Ms: percentile(
+      entries.filter((e) => e.sentAt !== null).map((e) => e.sentAt! - e.intendedAt),
+      99,
+    ),
+    passed: sent > 0 && ok.length >= 0.99 * sent && okP99Ms < sloMs,
   };
-  const begin = Date.now();
-  await Promise.all(Array.from({ length: options.concurrency }, (_, w) => worker(w)));
-  return { okPerSecond: ok / ((Date.now() - begin) / 1000), requests, ok };
+}
+
+/** Capacity = goodput of the last passing step before the first failing one (0 if none passed). */
+export function capacityFrom(steps: readonly StepResult[]): number {
+  let capacity = 0;
+  for (const s of steps) {
+    if (!s.passed) break;
+    capacity = s.goodput;
+  }
+  return capacity;
+}
+
+export interface CapacityLadder {
+  readonly startRate: number;
+  readonly growth: number;
+  readonly maxSteps: number;
+  readonly stepSeconds: number;
+  readonly sloMs: number;
+  readonly seed: number;
+  /** Called after each step (progress lines). */
+  readonly onStep?: (step: StepResult, index: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** Runs the ladder against POST /v1/orders; every step is bounded in time and count. */
+export async function findCapacity(
+  baseUrl: string,
+  ladder: CapacityLadder,
+): Promise<{ capacity: number; steps: StepResult[] }> {
+  const steps: StepResult[] = [];
+  let rate = ladder.startRate;
+  for (let i = 0; i < ladder.maxSteps && !ladder.signal?.aborted; i++) {
+    const run = await runOpenModelLoad({
+      baseUrl,
+      steps: [{ atS: 0, rate }],
+      durationS: ladder.stepSeconds,
+      maxRequests: Math.ceil(rate * ladder.stepSeconds) + 10,
+      seed: ladder.seed + i,
+      ...(ladder.signal ? { signal: ladder.signal } : {}),
+    });
+    const step = evaluateStep(rate, ladder.stepSeconds, run.entries, ladder.sloMs);
+    steps.push(step);
+    ladder.onStep?.(step, i);
+    if (!step.passed) break;
+    rate = Math.round(rate * ladder.growth);
+  }
+  return { capacity: capacityFrom(steps), steps };
+}
+
+/** One progress line for a ladder step. */
+export function describeStep(step: StepResult, index: number): string {
+  return (
+    `capacity step ${index + 1}: ${step.rate.toFixed(0)} req/s → goodput ${step.goodput.toFixed(0)}/s, ` +
+    `accepted p99 ${step.okP99Ms.toFixed(0)} ms, shed ${step.shed}, send lag p99 ${step.sendLagP99Ms.toFixed(0)} ms → ` +
+    `${step.passed ? 'within SLO' : 'past SLO'}`
+  );
 }

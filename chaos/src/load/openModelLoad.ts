@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LedgerEntry } from './ledger';
+import { LoadClient } from './loadClient';
 
 /** From `atS` seconds after the start, send `rate` requests per second (until the next step). */
 export interface RateStep {
@@ -134,12 +135,13 @@ function errorCode(error: unknown): string {
 
 /**
  * Open-model load: POST /v1/orders at the scheduled times whether or not earlier requests have
- * answered (no coordinated omission: latency counts from the intended time). Node's fetch (undici)
- * keeps connections alive.
+ * answered (no coordinated omission: latency counts from the intended time). A light node:http
+ * client with keep-alive (LoadClient) so the generator's own CPU stays small.
  */
 export async function runOpenModelLoad(options: OpenModelLoadOptions): Promise<LoadResult> {
   assertLoopback(options.baseUrl);
-  const url = new URL('/v1/orders', options.baseUrl).toString();
+  const url = new URL('/v1/orders', options.baseUrl);
+  const client = new LoadClient();
   const random = seededRandom(options.seed);
   const schedule = arrivalSchedule(
     options.steps,
@@ -170,7 +172,7 @@ export async function runOpenModelLoad(options: OpenModelLoadOptions): Promise<L
     const idempotencyKey = `drill-${runId}-${i}`;
     const sentAt = Date.now();
     try {
-      const response = await fetch(url, {
+      const response = await client.request(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -178,22 +180,23 @@ export async function runOpenModelLoad(options: OpenModelLoadOptions): Promise<L
           'x-request-id': requestId,
         },
         body,
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
       });
-      const text = await response.text();
       const completedAt = Date.now();
+      const responseOk = response.status >= 200 && response.status < 300;
       let orderId: string | undefined;
       let problemType: string | undefined;
       let problemDetail: string | undefined;
       try {
-        const json = JSON.parse(text) as { id?: unknown; type?: unknown; detail?: unknown };
-        if (response.ok && typeof json.id === 'string') orderId = json.id;
-        if (!response.ok && typeof json.type === 'string') problemType = json.type;
-        if (!response.ok && typeof json.detail === 'string') problemDetail = json.detail.slice(0, 160);
+        const json = JSON.parse(response.body) as { id?: unknown; type?: unknown; detail?: unknown };
+        if (responseOk && typeof json.id === 'string') orderId = json.id;
+        if (!responseOk && typeof json.type === 'string') problemType = json.type;
+        if (!responseOk && typeof json.detail === 'string') problemDetail = json.detail.slice(0, 160);
       } catch {
-        if (!response.ok) problemType = 'non-json body';
+        if (!responseOk) problemType = 'non-json body';
       }
-      const retryAfter = response.headers.get('retry-after') ?? undefined;
+      const header = response.headers['retry-after'];
+      const retryAfter = Array.isArray(header) ? header[0] : header;
       record({
         requestId,
         idempotencyKey,
@@ -264,5 +267,6 @@ export async function runOpenModelLoad(options: OpenModelLoadOptions): Promise<L
     }
   }
   await Promise.all(pending);
+  client.close();
   return { entries, start, end: Date.now(), runId };
 }

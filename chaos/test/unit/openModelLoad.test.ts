@@ -148,3 +148,29 @@ test('the ledger writer closes once however often it is asked (a second close mu
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a request with no answer before its timeout is recorded as a timeout, and the run still ends', async (t) => {
+  const held = new Set<http.ServerResponse>();
+  const server = http.createServer((_req, res) => held.add(res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const res of held) res.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  const port = (server.address() as AddressInfo).port;
+  const started = Date.now();
+  const result = await runOpenModelLoad({
+    baseUrl: `http://127.0.0.1:${port}`,
+    steps: [{ atS: 0, rate: 20 }],
+    durationS: 0.3,
+    requestTimeoutMs: 200,
+    seed: 1,
+  });
+  assert.ok(result.entries.length >= 4);
+  assert.ok(result.entries.every((e) => e.status === null && e.errorCode === 'timeout'));
+  assert.ok(result.entries.every((e) => e.completedAt - (e.sentAt as number) >= 195));
+  assert.ok(Date.now() - started < 2000, 'timeouts end the run');
+});

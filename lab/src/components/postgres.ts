@@ -142,3 +142,18 @@ async function ensureAppRoleAndDatabase(adminUrl: string): Promise<void> {
     await client.end();
   }
 }
+
+/**
+ * Drops and recreates the service's database (benchmarks that must start from an empty outbox
+ * and order tables every run). Nothing may be connected to it but the caller's own pools.
+ */
+export async function recreateAppDatabase(adminUrl: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 2000 });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${APP_DATABASE} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${APP_DATABASE} OWNER ${APP_ROLE}`);
+  } finally {
+    await client.end();
+  }
+}

@@ -79,7 +79,14 @@ export const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5000),
 
-  SHED_MAX_IN_FLIGHT: positiveInt.default(32),
+  /** Hard cap on requests in flight (HTTP + gRPC); the adaptive limit moves between MIN and this. */
+  SHED_MAX_IN_FLIGHT: positiveInt.default(64),
+  /** The adaptive in-flight limit never goes below this (nor above SHED_MAX_IN_FLIGHT). */
+  SHED_MIN_IN_FLIGHT: positiveInt.default(4),
+  /** p90 latency of admitted requests the adaptive limit steers to; 0 = fixed limit at SHED_MAX_IN_FLIGHT. */
+  SHED_TARGET_LATENCY_MS: nonNegativeInt.default(50),
+  /** How often the adaptive limit is re-evaluated (one AIMD step per window). */
+  SHED_LIMIT_WINDOW_MS: positiveInt.min(50).default(250),
   SHED_MAX_EVENT_LOOP_DELAY_MS: positiveInt.default(100),
   SHED_MAX_POOL_WAITING: nonNegativeInt.default(20),
   SHED_MAX_OUTBOX_BACKLOG: positiveInt.default(50000),
@@ -156,6 +163,9 @@ export interface Config {
   };
   readonly overload: {
     readonly maxInFlight: number;
+    readonly minInFlight: number;
+    readonly targetLatencyMs: number;
+    readonly limitWindowMs: number;
     readonly maxEventLoopDelayMs: number;
     readonly maxPoolWaiting: number;
     readonly maxOutboxBacklog: number;
@@ -262,6 +272,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     overload: {
       maxInFlight: e.SHED_MAX_IN_FLIGHT,
+      // A cap set below the floor wins (SHED_MAX_IN_FLIGHT=1 means one at a time).
+      minInFlight: Math.min(e.SHED_MIN_IN_FLIGHT, e.SHED_MAX_IN_FLIGHT),
+      targetLatencyMs: e.SHED_TARGET_LATENCY_MS,
+      limitWindowMs: e.SHED_LIMIT_WINDOW_MS,
       maxEventLoopDelayMs: e.SHED_MAX_EVENT_LOOP_DELAY_MS,
       maxPoolWaiting: e.SHED_MAX_POOL_WAITING,
       maxOutboxBacklog: e.SHED_MAX_OUTBOX_BACKLOG,

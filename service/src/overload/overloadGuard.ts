@@ -1,10 +1,13 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Pool } from 'pg';
 import { OverloadedError } from '../orders/errors';
+import { AdaptiveConcurrencyLimit, type ConcurrencyLimitSettings } from './concurrencyLimit';
 import { decideShed, type OverloadLimits, type RequestKind, type ShedReason } from './shedDecision';
 
 export interface OverloadGuardOptions {
   readonly limits: OverloadLimits;
+  /** The adaptive in-flight limit (its `max` is the hard cap); without it the cap is fixed. */
+  readonly concurrency?: ConcurrencyLimitSettings & { readonly windowMs: number };
   /** The pool requests use: its wait queue is one of the readings. */
   readonly pool: Pool;
   /** A separate one-connection pool, so a saturated main pool is not mistaken for a dead database. */
@@ -28,9 +31,14 @@ export class OverloadGuard {
   private readonly histogram: ReturnType<typeof monitorEventLoopDelay>;
   private readonly timers: NodeJS.Timeout[] = [];
   private probing = false;
+  private readonly concurrency: AdaptiveConcurrencyLimit;
 
   constructor(private readonly options: OverloadGuardOptions) {
     this.histogram = monitorEventLoopDelay({ resolution: 10 });
+    const max = options.limits.maxInFlight;
+    this.concurrency = new AdaptiveConcurrencyLimit(
+      options.concurrency ?? { min: max, max, initial: max, targetLatencyMs: 0 },
+    );
   }
 
   start(): void {
@@ -43,6 +51,11 @@ export class OverloadGuard {
       }, 250),
     );
     this.timers.push(setInterval(() => void this.probe(), this.options.probeIntervalMs));
+    if (this.options.concurrency && this.options.concurrency.targetLatencyMs > 0) {
+      this.timers.push(
+        setInterval(() => this.concurrency.endWindow(this.inFlight), this.options.concurrency.windowMs),
+      );
+    }
     for (const t of this.timers) t.unref();
     void this.probe();
   }
@@ -61,6 +74,7 @@ export class OverloadGuard {
       kind,
       {
         inFlight: this.inFlight,
+        concurrencyLimit: this.concurrency.limit,
         eventLoopDelayMs: this.eventLoopDelayMs,
         poolWaiting: this.options.pool.waitingCount,
         outboxBacklog: this.outboxBacklog,
@@ -73,23 +87,28 @@ export class OverloadGuard {
       throw new OverloadedError(decision.reason, decision.retryAfterSeconds);
     }
     this.inFlight++;
+    this.concurrency.noteInFlight(this.inFlight);
+    const admittedAt = performance.now();
     let released = false;
     return () => {
       if (!released) {
         released = true;
         this.inFlight--;
+        this.concurrency.recordLatency(performance.now() - admittedAt);
       }
     };
   }
 
   get readings(): {
     inFlight: number;
+    concurrencyLimit: number;
     eventLoopDelayMs: number;
     outboxBacklog: number | undefined;
     databaseAvailable: boolean;
   } {
     return {
       inFlight: this.inFlight,
+      concurrencyLimit: this.concurrency.limit,
       eventLoopDelayMs: this.eventLoopDelayMs,
       outboxBacklog: this.outboxBacklog,
       databaseAvailable: this.databaseAvailable,

@@ -9,7 +9,7 @@ export type ShedReason =
 export type RequestKind = 'create' | 'write' | 'read';
 
 export interface OverloadLimits {
-  /** Requests allowed in flight at once (HTTP + gRPC); beyond it new ones are shed. */
+  /** Hard cap on requests in flight at once (HTTP + gRPC); the adaptive limit moves below it. */
   readonly maxInFlight: number;
   /** Recent event-loop delay (ms) above which new requests are shed. */
   readonly maxEventLoopDelayMs: number;
@@ -23,6 +23,8 @@ export interface OverloadLimits {
 
 export interface LoadReadings {
   readonly inFlight: number;
+  /** The in-flight limit in force now (adaptive, ≤ maxInFlight); omitted = maxInFlight. */
+  readonly concurrencyLimit?: number;
   readonly eventLoopDelayMs: number;
   readonly poolWaiting: number;
   /** Last known unpublished outbox rows; undefined when not measured yet. */
@@ -41,7 +43,9 @@ export function decideShed(kind: RequestKind, r: LoadReadings, limits: OverloadL
     reason,
     retryAfterSeconds,
   });
-  if (r.inFlight >= limits.maxInFlight) return shed('concurrency');
+  if (r.inFlight >= Math.min(limits.maxInFlight, r.concurrencyLimit ?? limits.maxInFlight)) {
+    return shed('concurrency');
+  }
   if (r.eventLoopDelayMs > limits.maxEventLoopDelayMs) return shed('event_loop_delay');
   if (!r.databaseAvailable) return shed('database_unavailable');
   if (r.poolWaiting >= limits.maxPoolWaiting) return shed('db_pool_queue');

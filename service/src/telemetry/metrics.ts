@@ -283,6 +283,26 @@ export class ServiceMetrics {
     gauge('orderlab_db_pool_max_connections', 'Configured pool size (PG_POOL_MAX).', () => max);
   }
 
+  /** Load-shedding state, read at scrape time: requests in flight and the adaptive limit. */
+  observeOverload(read: () => { inFlight: number; concurrencyLimit: number }): void {
+    new Gauge({
+      name: 'orderlab_in_flight_requests',
+      help: 'API requests (HTTP + gRPC) admitted and not yet finished.',
+      registers: [this.registry],
+      collect() {
+        this.set(read().inFlight);
+      },
+    });
+    new Gauge({
+      name: 'orderlab_concurrency_limit',
+      help: 'In-flight limit in force (adaptive: AIMD on the p90 latency of admitted requests); beyond it requests are shed.',
+      registers: [this.registry],
+      collect() {
+        this.set(read().concurrencyLimit);
+      },
+    });
+  }
+
   /**
    * Outbox backlog gauges from a cheap query, refreshed at most every `refreshMs` and abandoned
    * after `timeoutMs`, so a scrape never waits on a dead database: it serves the last value and

@@ -21,6 +21,7 @@ export interface TestService {
 /** Limits far above anything a functional test reaches. */
 export const NO_SHEDDING: Record<string, string> = {
   SHED_MAX_IN_FLIGHT: '100000',
+  SHED_TARGET_LATENCY_MS: '0',
   SHED_MAX_EVENT_LOOP_DELAY_MS: '60000',
   SHED_MAX_POOL_WAITING: '100000',
 };

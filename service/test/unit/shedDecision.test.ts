@@ -76,3 +76,17 @@ describe('decideShed', () => {
     );
   });
 });
+
+describe('decideShed with an adaptive limit', () => {
+  it('sheds at the adaptive limit when it is below the hard cap, and at the cap otherwise', () => {
+    assert.equal(decideShed('read', { ...calm, inFlight: 5, concurrencyLimit: 6 }, limits), null);
+    assert.equal(
+      decideShed('read', { ...calm, inFlight: 6, concurrencyLimit: 6 }, limits)?.reason,
+      'concurrency',
+    );
+    assert.equal(
+      decideShed('read', { ...calm, inFlight: 10, concurrencyLimit: 50 }, limits)?.reason,
+      'concurrency',
+    );
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * Adaptive concurrency limit: additive increase, multiplicative decrease (AIMD) on the latency of
+ * admitted requests, in the spirit of Netflix's concurrency-limits and Envoy's adaptive
+ * concurrency filter.
+ *
+ * A fixed in-flight cap is right for one machine at one moment only: on a busy or small host the
+ * same cap lets requests queue for the pool and for CPU (the database's backends and the service
+ * compete for the cores) until accepted requests miss the SLO. Here, every window in which the limit
+ * was actually reached, the p90 of the requests that finished decides: above the target, the limit
+ * is cut by 20 %; within it, the limit grows by one, or by 25 % while the p90 is under half the
+ * target (far from congestion, like TCP's slow start). A window that never reached the limit changes
+ * nothing: its latency was not caused by our own concurrency (a GC pause, a JIT warm-up), and an
+ * idle service keeps the limit it earned, so a sudden spike meets a limit learned under load, not
+ * one that drifted to the ceiling.
+ */
+
+export interface ConcurrencyLimitSettings {
+  /** Never below this (progress is always possible). */
+  readonly min: number;
+  /** Never above this: the hard in-flight cap. */
+  readonly max: number;
+  /** Limit at start, clamped to min..max. */
+  readonly initial: number;
+  /** p90 latency (ms) of admitted requests that a window must stay within; 0 = fixed limit at `max`. */
+  readonly targetLatencyMs: number;
+}
+
+/** What one window saw. */
+export interface LimitWindow {
+  /** Admitted requests that finished in the window. */
+  readonly completed: number;
+  /** Their p90 latency (admission → response finished), ms. */
+  readonly p90LatencyMs: number;
+  /** Highest number in flight at once during the window. */
+  readonly peakInFlight: number;
+}
+
+/** Cut applied when a window is too slow. */
+export const LIMIT_DECREASE_FACTOR = 0.8;
+/** Growth while the p90 is under half the target. */
+export const LIMIT_FAST_GROWTH_FACTOR = 1.25;
+
+export function isAdaptive(settings: ConcurrencyLimitSettings): boolean {
+  return settings.targetLatencyMs > 0;
+}
+
+export function initialLimit(settings: ConcurrencyLimitSettings): number {
+  if (!isAdaptive(settings)) return settings.max;
+  return Math.min(settings.max, Math.max(settings.min, Math.round(settings.initial)));
+}
+
+/** The limit for the next window. Pure, so every branch is unit-tested. */
+export function nextConcurrencyLimit(
+  limit: number,
+  window: LimitWindow,
+  settings: ConcurrencyLimitSettings,
+): number {
+  if (!isAdaptive(settings)) return settings.max;
+  // No evidence, or the limit held nobody back: keep what was learned.
+  if (window.completed === 0 || window.peakInFlight < limit) return limit;
+  if (window.p90LatencyMs > settings.targetLatencyMs) {
+    return Math.max(settings.min, Math.floor(limit * LIMIT_DECREASE_FACTOR));
+  }
+  const grown =
+    window.p90LatencyMs < settings.targetLatencyMs / 2
+      ? Math.max(limit + 1, Math.round(limit * LIMIT_FAST_GROWTH_FACTOR))
+      : limit + 1;
+  return Math.min(settings.max, grown);
+}
+
+/**
+ * The stateful side: collects latencies of finished requests and the peak in flight, and moves the
+ * limit once per window (the caller's timer calls `endWindow`). Recording is O(1) per request.
+ */
+export class AdaptiveConcurrencyLimit {
+  private current: number;
+  private latencies: Float64Array = new Float64Array(1024);
+  private count = 0;
+  private peakInFlight = 0;
+
+  constructor(private readonly settings: ConcurrencyLimitSettings) {
+    this.current = initialLimit(settings);
+  }
+
+  get limit(): number {
+    return this.current;
+  }
+
+  noteInFlight(inFlight: number): void {
+    if (inFlight > this.peakInFlight) this.peakInFlight = inFlight;
+  }
+
+  recordLatency(ms: number): void {
+    if (this.count === this.latencies.length) {
+      const bigger = new Float64Array(this.latencies.length * 2);
+      bigger.set(this.latencies);
+      this.latencies = bigger;
+    }
+    this.latencies[this.count++] = ms;
+  }
+
+  /** Closes the window: applies the AIMD step and starts a new window; returns the new limit. */
+  endWindow(inFlightNow: number): number {
+    const window: LimitWindow = {
+      completed: this.count,
+      p90LatencyMs: this.count > 0 ? percentileOf(this.latencies.subarray(0, this.count), 0.9) : 0,
+      peakInFlight: this.peakInFlight,
+    };
+    this.current = nextConcurrencyLimit(this.current, window, this.settings);
+    this.count = 0;
+    this.peakInFlight = inFlightNow;
+    return this.current;
+  }
+}
+
+/** Nearest-rank percentile (q in 0..1) of the values; sorts them in place. */
+export function percentileOf(values: Float64Array, q: number): number {
+  if (values.length === 0) return 0;
+  values.sort();
+  return values[Math.min(values.length - 1, Math.ceil(q * values.length) - 1)] as number;
+}
