@@ -135,7 +135,7 @@ Options:
   --dir <path>          lab state folder (default .lab/default; env LAB_DIR)
   --port-offset <n>     add n to every default port (env LAB_PORT_OFFSET; default 0)
                         defaults: postgres 25432, kafka 29092 (controller 29093), prometheus 29090,
-                        api http 8080 / grpc 50051 / admin 9464, relay admin 9465, worker admin 9466
+                        api http 8080 / grpc 21051 / admin 9464, relay admin 9465, worker admin 9466
   --services <list>     service processes, e.g. api or api*2,relay,worker (default api,relay,worker; env LAB_SERVICES)
   --only <list>         with up: only these components
   -n, --lines <n>       with logs: how many lines (default 30)

@@ -10,11 +10,15 @@ export const DEFAULT_INFRA_PORTS = {
 /**
  * Base ports of the first replica of each service role; replica i adds i to http/grpc and 10*i to
  * admin. Everything stays within +30 of the defaults so labs 100 ports apart never collide.
+ * gRPC is 21051, not the customary 50051 (which compose and the service's own default keep):
+ * 50051 + any offset lies in the kernel's ephemeral range (32768–60999), where the load generator's
+ * or a Kafka client's outgoing connection can hold the port for as long as it stays open and a
+ * replica then cannot start. Every native port stays below that range.
  */
 export const DEFAULT_ROLE_PORTS: Record<ServiceRole, { http: number; grpc: number; admin: number }> = {
-  api: { http: 8080, grpc: 50051, admin: 9464 },
-  relay: { http: 8085, grpc: 50056, admin: 9465 },
-  worker: { http: 8090, grpc: 50061, admin: 9466 },
+  api: { http: 8080, grpc: 21051, admin: 9464 },
+  relay: { http: 8085, grpc: 21056, admin: 9465 },
+  worker: { http: 8090, grpc: 21061, admin: 9466 },
 };
 
 export const SERVICE_ROLES = ['api', 'relay', 'worker'] as const;

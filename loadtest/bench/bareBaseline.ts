@@ -1,7 +1,7 @@
 /**
  * The bare baseline of the benchmark: node:http + pg and nothing else, running EXACTLY the SQL the
- * service runs for POST /v1/orders (no Idempotency-Key) and GET /v1/orders/{id} — same transaction,
- * same statements, same pool factory and size. No validation, no framework, no telemetry: the gap
+ * service runs for POST /v1/orders (no Idempotency-Key) and GET /v1/orders/{id} — the same single
+ * statement, same pool factory and size. No validation, no framework, no telemetry: the gap
  * to this is what Express, validation, the domain layer and observability cost together.
  *
  *   node dist/loadtest/bench/bareBaseline.js --port 18720 --database-url postgres://… [--pool-max 10]
@@ -17,13 +17,28 @@ import type { Order } from '../../service/src/orders/order';
 import { createPool } from '../../service/src/store/pool';
 
 export const BARE_SQL = {
-  insertOrder: `INSERT INTO orders (id, customer_id, currency, total_cents, status, version, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-  insertItems: `INSERT INTO order_items (order_id, line, sku, quantity, unit_price_cents)
-     SELECT $1, t.line, t.sku, t.quantity, t.price
-     FROM unnest($2::smallint[], $3::text[], $4::int[], $5::bigint[]) AS t(line, sku, quantity, price)`,
-  insertOutbox: `INSERT INTO outbox (event_id, aggregate_id, event_type, payload, headers, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
+  createOrder: `
+  WITH claim AS (
+    INSERT INTO idempotency_keys (key, request_hash, order_id)
+    SELECT $13::text, $14::text, $1::uuid WHERE $13::text IS NOT NULL
+    ON CONFLICT (key) DO NOTHING
+    RETURNING 1
+  ), admitted AS (
+    SELECT 1 WHERE $13::text IS NULL OR EXISTS (SELECT 1 FROM claim)
+  ), new_order AS (
+    INSERT INTO orders (id, customer_id, currency, total_cents, status, version, created_at, updated_at)
+    SELECT $1::uuid, $2::text, $3::char(3), $4::bigint, $5::text, $6::int, $7::timestamptz, $8::timestamptz
+    FROM admitted
+  ), new_items AS (
+    INSERT INTO order_items (order_id, line, sku, quantity, unit_price_cents)
+    SELECT $1::uuid, t.line, t.sku, t.quantity, t.price
+    FROM admitted, unnest($9::smallint[], $10::text[], $11::int[], $12::bigint[]) AS t(line, sku, quantity, price)
+  ), new_event AS (
+    INSERT INTO outbox (event_id, aggregate_id, event_type, payload, headers, created_at)
+    SELECT $15::uuid, $1::uuid, $16::text, $17::jsonb, $18::jsonb, $19::timestamptz
+    FROM admitted
+  )
+  SELECT count(*)::int AS created FROM admitted`,
   selectOrder: `
   SELECT o.id, o.seq, o.customer_id, o.currency, o.total_cents, o.status, o.version, o.created_at, o.updated_at,
          COALESCE((SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity,
@@ -53,11 +68,12 @@ async function createOrder(pool: Pool, body: CreateBody): Promise<Order> {
     version: 1,
   };
   const event = orderEvent('order.created.v1', order, newUuidV7(), at);
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('BEGIN');
-    await client.query(BARE_SQL.insertOrder, [
+  // One statement, as the service: no Idempotency-Key ($13, $14 null); the service stores the
+  // propagated trace context in the headers, with no tracer that is `{}` too.
+  await pool.query({
+    name: 'create_order',
+    text: BARE_SQL.createOrder,
+    values: [
       order.id,
       order.customerId,
       order.currency,
@@ -66,33 +82,20 @@ async function createOrder(pool: Pool, body: CreateBody): Promise<Order> {
       order.version,
       order.createdAt,
       order.updatedAt,
-    ]);
-    await client.query(BARE_SQL.insertItems, [
-      order.id,
       order.items.map((_, i) => i),
       order.items.map((i) => i.sku),
       order.items.map((i) => i.quantity),
       order.items.map((i) => i.unitPriceCents),
-    ]);
-    // The service stores the propagated trace context here; with no tracer that is `{}` too.
-    await client.query(BARE_SQL.insertOutbox, [
+      null,
+      null,
       event.id,
-      event.orderId,
       event.type,
       JSON.stringify(event.data),
       '{}',
       event.occurredAt,
-    ]);
-    await client.query('COMMIT');
-    return order;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {
-      broken = true;
-    });
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+    ],
+  });
+  return order;
 }
 
 interface OrderRow {
@@ -172,7 +175,12 @@ export function createBareServer(pool: Pool): http.Server {
       return;
     }
     if (req.method === 'GET' && url.startsWith('/v1/orders/')) {
-      const result = await pool.query<OrderRow>(byIdSql, [url.slice('/v1/orders/'.length)]);
+      // Named like the service's, so both are parsed and planned once per connection.
+      const result = await pool.query<OrderRow>({
+        name: 'order_by_id',
+        text: byIdSql,
+        values: [url.slice('/v1/orders/'.length)],
+      });
       const row = result.rows[0];
       if (row) send(res, 200, rowJson(row));
       else send(res, 404, '{"title":"Not found"}');

@@ -23,7 +23,7 @@ import { PgOrderRepository } from './store/orderRepository';
 import { type OutboxBacklog, PgOutboxStore } from './store/outboxStore';
 import { createPool } from './store/pool';
 import { pollConsumerLag } from './telemetry/consumerLag';
-import { observeHttpRequests } from './telemetry/httpTelemetry';
+import { observeHttpRequests, traceHttpRequests } from './telemetry/httpTelemetry';
 import type { Logger } from './telemetry/logger';
 import { ServiceMetrics } from './telemetry/metrics';
 import { activeTracing } from './telemetry/tracing';
@@ -137,6 +137,8 @@ export async function startService(
       bodyLimitBytes: config.http.bodyLimitBytes,
       beforeRoutes: [inFlight.middleware],
     });
+    // Spans only when the tracing preload started the SDK (TELEMETRY_ENABLED=false: none at all).
+    const handler = tracing ? traceHttpRequests(app, { routeTemplateFor }) : app;
     const server = http.createServer(
       {
         headersTimeout: config.http.headersTimeoutMs,
@@ -146,7 +148,7 @@ export async function startService(
       // Outermost, so requests the gate sheds before Express are measured and logged like any other.
       observeHttpRequests(
         { metrics, logger, routeTemplateFor },
-        gateRequests(overload, app, () => lifecycle.isStopping),
+        gateRequests(overload, handler, () => lifecycle.isStopping),
       ),
     );
     httpPort = await listen(server, config.http.host, config.http.port);

@@ -29,8 +29,9 @@ const API_REPLICAS = ['api-1', 'api-2'];
 const ROLLING_SETTLE_MS = 3000;
 
 /**
- * Service gRPC ports (50051+) sit in the kernel's ephemeral range, so an outgoing connection can hold
- * one for a moment; the lab then refuses to start. Retry a couple of times before giving up.
+ * A port another process holds for a moment (a socket of a process that is just exiting) makes the
+ * lab refuse to start a replica; retry a couple of times before giving up. (Lab ports all sit below
+ * the kernel's ephemeral range, so no outgoing connection can hold one.)
  */
 async function startWithRetry(lab: LabLike, name: string, log: (line: string) => void): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -50,7 +51,7 @@ async function startWithRetry(lab: LabLike, name: string, log: (line: string) =>
 export function ownedPorts(offset: number) {
   return {
     ownedApiHttp: 8095 + offset,
-    ownedApiGrpc: 50066 + offset,
+    ownedApiGrpc: 21066 + offset,
     ownedApiAdmin: 9467 + offset,
     balancer: 8096 + offset,
     postgresProxy: 25433 + offset,

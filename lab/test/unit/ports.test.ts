@@ -9,7 +9,7 @@ test('planPorts shifts every default port by the offset', () => {
   assert.equal(plan.kafka, 29192);
   assert.equal(plan.kafkaController, 29193);
   assert.equal(plan.prometheus, 29190);
-  assert.deepEqual(plan.services.api, { http: 8180, grpc: 50151, admin: 9564 });
+  assert.deepEqual(plan.services.api, { http: 8180, grpc: 21151, admin: 9564 });
 });
 
 test('replicas get distinct ports and no two components of a lab share one', () => {
@@ -25,7 +25,7 @@ test('replicas get distinct ports and no two components of a lab share one', () 
     'worker-3',
     'worker-4',
   ]);
-  assert.deepEqual(plan.services['api-2'], { http: 8081, grpc: 50052, admin: 9474 });
+  assert.deepEqual(plan.services['api-2'], { http: 8081, grpc: 21052, admin: 9474 });
   const ports = portsByComponent(plan).map((p) => p.port);
   assert.equal(new Set(ports).size, ports.length);
 });
@@ -38,6 +38,16 @@ test('labs 100 ports apart never share a port, even with the most replicas', () 
     a.filter((p) => b.has(p)),
     [],
   );
+});
+
+test("every lab port stays below the kernel's ephemeral range, at the offsets the repo uses", () => {
+  // In 32768–60999 an outgoing connection (load generator, Kafka or pg client) can hold a port for
+  // as long as it is open, and the component owning that port then cannot start.
+  const specs = parseServiceSpecs('api*4,relay*4,worker*4');
+  for (const offset of [0, 1000, 2100, 3000, 3500]) {
+    const high = portsByComponent(planPorts(offset, specs)).filter((p) => p.port >= 32768);
+    assert.deepEqual(high, [], `offset ${offset}`);
+  }
 });
 
 test('relay and worker keep their documented admin ports', () => {

@@ -23,5 +23,8 @@ describe('bare baseline SQL', () => {
 
   it('reads an order by id the way the service does', () => {
     assert.ok(repositorySource.includes('`${SELECT_ORDER} WHERE o.id = $1`'));
+    // Named (prepared) statements in both, or one side would pay parse and plan per request.
+    assert.ok(repositorySource.includes("name: 'order_by_id'"));
+    assert.ok(repositorySource.includes("name: 'create_order'"));
   });
 });

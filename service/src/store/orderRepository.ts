@@ -78,21 +78,32 @@ export class PgOrderRepository implements OrderRepository {
 
   private async createOrder(command: CreateOrderCommand): Promise<CreateOrderResult> {
     const { order, event, idempotency } = command;
-    const outcome = await withTransaction(this.pool, async (client) => {
-      if (idempotency) {
-        // Claim the key first: a concurrent request with the same key waits here on the unique
-        // index until the first one commits, then finds the key taken and writes nothing.
-        const claimed = await client.query(
-          `INSERT INTO idempotency_keys (key, request_hash, order_id) VALUES ($1, $2, $3)
-           ON CONFLICT (key) DO NOTHING`,
-          [idempotency.key, idempotency.requestHash, order.id],
-        );
-        if (claimed.rowCount === 0) return 'key-taken' as const;
-      }
-      await insertOrder(client, order);
-      await insertOutboxEvent(client, event);
-      return 'created' as const;
+    const result = await this.pool.query<{ created: number }>({
+      name: 'create_order',
+      text: CREATE_ORDER,
+      values: [
+        order.id,
+        order.customerId,
+        order.currency,
+        order.totalCents,
+        order.status,
+        order.version,
+        order.createdAt,
+        order.updatedAt,
+        order.items.map((_, i) => i),
+        order.items.map((i) => i.sku),
+        order.items.map((i) => i.quantity),
+        order.items.map((i) => i.unitPriceCents),
+        idempotency?.key ?? null,
+        idempotency?.requestHash ?? null,
+        event.id,
+        event.type,
+        JSON.stringify(event.data),
+        JSON.stringify(outboxHeaders()),
+        event.occurredAt,
+      ],
     });
+    const outcome = result.rows[0]?.created === 1 ? 'created' : 'key-taken';
     if (outcome === 'created') return { created: true, order };
     // The key belongs to an earlier request: nothing was written; return that request's order.
     const existing = await this.pool.query<{ request_hash: string; order_id: string }>(
@@ -107,7 +118,12 @@ export class PgOrderRepository implements OrderRepository {
   }
 
   private async findOrder(id: string): Promise<Order | null> {
-    const result = await this.pool.query<OrderRow>(`${SELECT_ORDER} WHERE o.id = $1`, [id]);
+    // Named: parsed and planned once per connection, then only bound and executed.
+    const result = await this.pool.query<OrderRow>({
+      name: 'order_by_id',
+      text: `${SELECT_ORDER} WHERE o.id = $1`,
+      values: [id],
+    });
     const row = result.rows[0];
     return row ? toOrder(row) : null;
   }
@@ -184,34 +200,43 @@ export class PgOrderRepository implements OrderRepository {
 
 class OrderMissing {}
 
-async function insertOrder(client: PoolClient, order: Order): Promise<void> {
-  await client.query(
-    `INSERT INTO orders (id, customer_id, currency, total_cents, status, version, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [
-      order.id,
-      order.customerId,
-      order.currency,
-      order.totalCents,
-      order.status,
-      order.version,
-      order.createdAt,
-      order.updatedAt,
-    ],
-  );
-  // One statement for all lines: unnest keeps the round trips at one whatever the item count.
-  await client.query(
-    `INSERT INTO order_items (order_id, line, sku, quantity, unit_price_cents)
-     SELECT $1, t.line, t.sku, t.quantity, t.price
-     FROM unnest($2::smallint[], $3::text[], $4::int[], $5::bigint[]) AS t(line, sku, quantity, price)`,
-    [
-      order.id,
-      order.items.map((_, i) => i),
-      order.items.map((i) => i.sku),
-      order.items.map((i) => i.quantity),
-      order.items.map((i) => i.unitPriceCents),
-    ],
-  );
+/**
+ * Creates an order in ONE statement: the idempotency claim, the order, its lines (unnest: one
+ * statement whatever the item count) and the outbox event. A statement is its own transaction in
+ * PostgreSQL, so the four writes commit together or not at all — the transactional outbox in one
+ * round trip instead of seven (BEGIN, claim, order, lines, event, COMMIT and the pool's own).
+ * Run as a named statement (parsed and planned once per connection).
+ * With a key ($13), the claim comes first: a concurrent request with the same key waits on the
+ * unique index until the first commits, then finds the key taken and writes nothing (`created` 0).
+ */
+const CREATE_ORDER = `
+  WITH claim AS (
+    INSERT INTO idempotency_keys (key, request_hash, order_id)
+    SELECT $13::text, $14::text, $1::uuid WHERE $13::text IS NOT NULL
+    ON CONFLICT (key) DO NOTHING
+    RETURNING 1
+  ), admitted AS (
+    SELECT 1 WHERE $13::text IS NULL OR EXISTS (SELECT 1 FROM claim)
+  ), new_order AS (
+    INSERT INTO orders (id, customer_id, currency, total_cents, status, version, created_at, updated_at)
+    SELECT $1::uuid, $2::text, $3::char(3), $4::bigint, $5::text, $6::int, $7::timestamptz, $8::timestamptz
+    FROM admitted
+  ), new_items AS (
+    INSERT INTO order_items (order_id, line, sku, quantity, unit_price_cents)
+    SELECT $1::uuid, t.line, t.sku, t.quantity, t.price
+    FROM admitted, unnest($9::smallint[], $10::text[], $11::int[], $12::bigint[]) AS t(line, sku, quantity, price)
+  ), new_event AS (
+    INSERT INTO outbox (event_id, aggregate_id, event_type, payload, headers, created_at)
+    SELECT $15::uuid, $1::uuid, $16::text, $17::jsonb, $18::jsonb, $19::timestamptz
+    FROM admitted
+  )
+  SELECT count(*)::int AS created FROM admitted`;
+
+/** The active trace context, stored with an outbox row so the relay's publish span continues it. */
+function outboxHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  propagation.inject(context.active(), headers);
+  return headers;
 }
 
 /**
@@ -219,8 +244,7 @@ async function insertOrder(client: PoolClient, order: Order): Promise<void> {
  * publish span continues the trace of the request that caused the event.
  */
 export async function insertOutboxEvent(client: PoolClient, event: OrderEvent): Promise<void> {
-  const headers: Record<string, string> = {};
-  propagation.inject(context.active(), headers);
+  const headers = outboxHeaders();
   await client.query(
     `INSERT INTO outbox (event_id, aggregate_id, event_type, payload, headers, created_at)
      VALUES ($1, $2, $3, $4, $5, $6)`,

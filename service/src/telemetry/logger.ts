@@ -1,9 +1,10 @@
 import { trace } from '@opentelemetry/api';
 import winston from 'winston';
+import { BatchedStdoutTransport } from './stdoutTransport';
 
 export type Logger = winston.Logger;
 
-/** JSON lines to stdout, one logger per process; child loggers add component fields. */
+/** JSON lines to stdout (batched per event-loop turn), one logger per process; child loggers add component fields. */
 export function createLogger(options: { level: string; service: string; roles: readonly string[] }): Logger {
   return winston.createLogger({
     level: options.level,
@@ -15,7 +16,7 @@ export function createLogger(options: { level: string; service: string; roles: r
       redactionFormat(),
       winston.format.json(),
     ),
-    transports: [new winston.transports.Console()],
+    transports: [new BatchedStdoutTransport()],
   });
 }
 

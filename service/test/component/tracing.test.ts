@@ -2,10 +2,11 @@ import { allSpans, spansOfTrace } from '../support/inMemoryTracing';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { testLab, uniqueTopic } from '../../../lab/src/testing';
 import { MESSAGING_TRACER } from '../../src/events/messagingSpans';
+import { HTTP_TRACER } from '../../src/telemetry/httpTelemetry';
 import { postJson, startTestService, validOrder, type TestService } from '../support/serviceHarness';
 
 let svc: TestService;
@@ -128,7 +129,7 @@ async function runPipelineOnce(): Promise<{ requestTrace: ReadableSpan[]; trace:
 }
 
 describe('one order over HTTP produces one trace', () => {
-  it('HTTP server span → express route → pg spans (transaction, order, items, outbox) in one trace', async () => {
+  it('HTTP server span (route, status) → the pg span writing order, items and outbox in one trace', async () => {
     const { orderId, server, trace } = await createOrderTrace('trace-1');
     const byId = new Map(trace.map((s) => [s.spanContext().spanId, s]));
     assert.equal(server.parentSpanContext, undefined, 'the HTTP server span is the root');
@@ -139,21 +140,19 @@ describe('one order over HTTP produces one trace', () => {
     const statements = pgSpans.map((s) =>
       String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? s.name),
     );
-    assert.ok(pgSpans.length >= 4, `pg spans: ${statements.join(' | ')}`);
+    // The order, its lines and its outbox event are one statement (one transaction, one round trip).
+    assert.equal(pgSpans.length, 1, `pg spans: ${statements.join(' | ')}`);
     for (const s of pgSpans)
       assert.ok(parentChainReaches(s, server, byId), `${s.name} is not under the HTTP span`);
-    assert.ok(
-      statements.some((q) => /INSERT INTO orders\b/i.test(q)),
-      statements.join(' | '),
-    );
-    assert.ok(
-      statements.some((q) => /INSERT INTO outbox\b/i.test(q)),
-      statements.join(' | '),
-    );
-    assert.ok(
-      trace.some((s) => s.instrumentationScope.name.includes('instrumentation-express')),
-      'express span',
-    );
+    for (const table of ['orders', 'order_items', 'outbox'])
+      assert.match(statements[0] ?? '', new RegExp(`INSERT INTO ${table}\\b`, 'i'), `writes ${table}`);
+    assert.equal(server.name, 'POST /v1/orders');
+    assert.equal(server.instrumentationScope.name, HTTP_TRACER);
+    assert.equal(server.attributes['http.request.method'], 'POST');
+    assert.equal(server.attributes['url.path'], '/v1/orders');
+    assert.equal(server.attributes['http.response.status_code'], 201);
+    assert.equal(server.attributes['server.port'], Number(new URL(svc.baseUrl).port));
+    assert.equal(server.status.code, SpanStatusCode.UNSET, '2xx is not an error');
 
     // The outbox row carries this trace's context, which is what the relay continues.
     const [row] = await svc.query<{ headers: Record<string, string> }>(
@@ -164,6 +163,28 @@ describe('one order over HTTP produces one trace', () => {
       row?.headers['traceparent'] ?? '',
       new RegExp(`^00-${server.spanContext().traceId}-[0-9a-f]{16}-01$`),
     );
+  });
+
+  it("continues the caller's traceparent; a 404 names no route and is not an error", async () => {
+    const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const callerSpan = '00f067aa0ba902b7';
+    const res = await fetch(`${svc.baseUrl}/v1/orders/0190a8e0-0000-7000-8000-000000000000`, {
+      headers: { traceparent: `00-${callerTrace}-${callerSpan}-01` },
+    });
+    assert.equal(res.status, 404);
+    const [server] = (await spansOfTrace(callerTrace)).filter((s) => s.kind === SpanKind.SERVER);
+    assert.ok(server, 'no server span in the caller trace');
+    assert.equal(server.parentSpanContext?.spanId, callerSpan);
+    assert.equal(server.name, 'GET /v1/orders/:id');
+    assert.equal(server.attributes['http.response.status_code'], 404);
+    assert.equal(server.status.code, SpanStatusCode.UNSET);
+    const unknown = await fetch(`${svc.baseUrl}/no/such/route`, {
+      headers: { traceparent: `00-${callerTrace.replace('4b', '5c')}-${callerSpan}-01` },
+    });
+    assert.equal(unknown.status, 404);
+    const [unmatched] = await spansOfTrace(callerTrace.replace('4b', '5c'));
+    assert.equal(unmatched?.name, 'GET', 'no route: the span is named by the method only');
+    assert.equal(unmatched?.attributes['http.route'], undefined);
   });
 
   it('admin-port scrapes and probes make no spans', async () => {

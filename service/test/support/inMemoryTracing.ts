@@ -1,4 +1,4 @@
-// Import this FIRST in a test file: the instrumentations must patch http, express and pg before
+// Import this FIRST in a test file: the instrumentations must patch pg, grpc and winston before
 // anything requires them. It starts the same SDK set-up as the preload (startTracing), with an
 // in-memory exporter behind the same BatchSpanProcessor instead of OTLP.
 import { BatchSpanProcessor, InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';

@@ -143,6 +143,10 @@ describe('ids and request hashes', () => {
     assert.ok(isUuid(a));
     assert.equal(a[14], '7');
     assert.ok(a < b);
+    assert.ok(a.startsWith('018bcfe5-6800-7'), `the first 48 bits are the milliseconds: ${a}`);
+    assert.match(a[19] ?? '', /[89ab]/, 'RFC 9562 variant');
+    const many = new Set(Array.from({ length: 10_000 }, () => newUuidV7(1_700_000_000_000)));
+    assert.equal(many.size, 10_000, 'random bits differ within one millisecond');
     assert.equal(isUuid('not-a-uuid'), false);
   });
 

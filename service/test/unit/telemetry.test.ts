@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import winston from 'winston';
+import { BatchedStdoutTransport } from '../../src/telemetry/stdoutTransport';
 import { measureConsumerLag, type OffsetsAdmin } from '../../src/telemetry/consumerLag';
 import {
   createLogger,
@@ -257,6 +258,54 @@ describe('logger', () => {
     assert.equal((err['cause'] as Record<string, unknown>)['message'], 'socket hang up');
     assert.deepEqual(line['headers'], { authorization: REDACTED });
     assert.equal(line['note'], `card ${REDACTED}`);
+  });
+});
+
+describe('batched stdout transport', () => {
+  it('writes the lines of one event-loop turn in one write, in order', async () => {
+    const writes: string[] = [];
+    const transport = new BatchedStdoutTransport({}, { write: (text: string) => writes.push(text) });
+    const logger = winston.createLogger({ format: winston.format.json(), transports: [transport] });
+    logger.info('one');
+    logger.info('two');
+    logger.warn('three');
+    assert.equal(writes.length, 0, 'nothing written inside the turn');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes.length, 1);
+    assert.deepEqual(
+      writes[0]!
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { message: string }).message),
+      ['one', 'two', 'three'],
+    );
+    logger.info('four');
+    transport.close();
+    assert.equal(writes.length, 2, 'close writes what is pending');
+    assert.match(writes[1]!, /"four"/);
+  });
+
+  it('loses no line when the process exits or crashes in the same turn', () => {
+    const loggerModule = path.resolve(__dirname, '../../src/telemetry/logger.js');
+    for (const ending of ['process.exit(3)', "throw new Error('boom')"]) {
+      const r = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `const l = require(${JSON.stringify(loggerModule)}).createLogger({ level: 'info', service: 's', roles: ['api'] });
+           for (let i = 0; i < 100; i++) l.info('line ' + i);
+           ${ending};`,
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.notEqual(r.status, 0);
+      const messages = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { message: string }).message);
+      assert.equal(messages.length, 100, `${ending}: ${messages.length} lines`);
+      assert.equal(messages[99], 'line 99');
+    }
   });
 });
 
