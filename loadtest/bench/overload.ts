@@ -7,6 +7,8 @@ import {
   findCapacity,
   type StepResult,
 } from '../../chaos/src/load/capacityProbe';
+import type { LedgerEntry } from '../../chaos/src/load/ledger';
+import { LoadClient } from '../../chaos/src/load/loadClient';
 import { runOpenModelLoad } from '../../chaos/src/load/openModelLoad';
 import { recreateAppDatabase } from '../../lab/src/components/postgres';
 import { Lab } from '../../lab/src/lab';
@@ -94,12 +96,57 @@ function rssMbOf(pid: number): number {
   return match ? Number(match[1]) / 1024 : 0;
 }
 
-async function eventLoopP99Ms(adminUrl: string): Promise<number | undefined> {
+/** What the service says about itself, read from its /metrics once a second during the overload. */
+export interface ServiceSample {
+  readonly atS: number;
+  readonly eventLoopP99Ms?: number;
+  readonly concurrencyLimit?: number;
+  readonly inFlight?: number;
+}
+
+export function parseServiceSample(atS: number, metricsText: string): ServiceSample {
+  const gauge = (name: string): number | undefined => {
+    const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)`, 'm').exec(metricsText);
+    return match ? Number(match[1]) : undefined;
+  };
+  const loop = gauge('nodejs_eventloop_lag_p99_seconds');
+  const limit = gauge('orderlab_concurrency_limit');
+  const inFlight = gauge('orderlab_in_flight_requests');
+  return {
+    atS,
+    ...(loop !== undefined ? { eventLoopP99Ms: loop * 1000 } : {}),
+    ...(limit !== undefined ? { concurrencyLimit: limit } : {}),
+    ...(inFlight !== undefined ? { inFlight } : {}),
+  };
+}
+
+async function sampleService(adminUrl: string, atS: number): Promise<ServiceSample> {
   const text = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(1000) })
     .then((r) => r.text())
     .catch(() => '');
-  const match = /^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([0-9.eE+-]+)/m.exec(text);
-  return match ? Number(match[1]) * 1000 : undefined;
+  return parseServiceSample(atS, text);
+}
+
+/** Goodput, shed and tail latencies per second of the run (by intended send time). */
+export function perSecond(
+  entries: readonly LedgerEntry[],
+  start: number,
+  seconds: number,
+): { atS: number; ok: number; shed: number; other: number; okP99Ms: number; shedP99Ms: number }[] {
+  return Array.from({ length: seconds }, (_, s) => {
+    const inSecond = entries.filter(
+      (e) => e.intendedAt >= start + s * 1000 && e.intendedAt < start + (s + 1) * 1000,
+    );
+    const step = evaluateStep(0, 1, inSecond, Number.POSITIVE_INFINITY);
+    return {
+      atS: s,
+      ok: step.ok,
+      shed: step.shed,
+      other: step.other,
+      okP99Ms: step.okP99Ms,
+      shedP99Ms: step.shedP99Ms,
+    };
+  });
 }
 
 async function main(): Promise<number> {
@@ -142,8 +189,14 @@ async function main(): Promise<number> {
     portOffset: num('port-offset', 0, 3500),
     services: 'api',
     repoRoot,
-    env: { ...process.env, LAB_LOG_LEVEL: 'warn' },
+    // No relay runs here, so every accepted order stays in the outbox: at a few thousand orders/s
+    // the outbox bound (50,000, a broker-outage guard) would refuse every order after ~20 s.
+    env: { ...process.env, LAB_LOG_LEVEL: 'warn', SHED_MAX_OUTBOX_BACKLOG: '1000000000' },
   });
+  // One client fleet for the ladder and the overload: its connections stay warm between steps, as
+  // real clients' pools do when their rate rises (a fresh fleet would open thousands of
+  // connections in the first second of the overload and measure the SYN queue, not the service).
+  const client = new LoadClient();
   const stop = () => void lab.down().finally(() => process.exit(130));
   process.once('SIGINT', stop);
   try {
@@ -158,6 +211,7 @@ async function main(): Promise<number> {
     if (!api?.pid) throw new Error('the api did not start');
 
     const { capacity, steps: ladder } = await findCapacity(api.httpUrl, {
+      client,
       startRate,
       growth,
       maxSteps,
@@ -174,10 +228,13 @@ async function main(): Promise<number> {
 
     let peakRss = rssMbOf(api.pid);
     let peakLoopMs: number | undefined;
+    const samples: ServiceSample[] = [];
+    const overloadStart = Date.now();
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, rssMbOf(api.pid!));
-      void eventLoopP99Ms(api.adminUrl).then((ms) => {
-        if (ms !== undefined) peakLoopMs = Math.max(peakLoopMs ?? 0, ms);
+      void sampleService(api.adminUrl, Math.round((Date.now() - overloadStart) / 1000)).then((s) => {
+        samples.push(s);
+        if (s.eventLoopP99Ms !== undefined) peakLoopMs = Math.max(peakLoopMs ?? 0, s.eventLoopP99Ms);
       });
     }, 1000);
     const run = await runOpenModelLoad({
@@ -186,12 +243,16 @@ async function main(): Promise<number> {
       durationS: overloadSeconds,
       maxRequests: Math.ceil(overloadRate * overloadSeconds) + 10,
       maxInFlight: 4000,
+      client,
       seed: seed + 100,
-      onProgress: (p) =>
-        p.elapsedS % 5 === 0 &&
+      onProgress: (p) => {
+        if (Math.round(p.elapsedS) % 5 !== 0) return;
+        const last = samples.at(-1);
         console.log(
-          `  ${p.elapsedS} s: sent ${p.sent}, ok ${p.ok}, not ok ${p.failed}, in flight ${p.inFlight}`,
-        ),
+          `  ${p.elapsedS.toFixed(0)} s: sent ${p.sent}, ok ${p.ok}, not ok ${p.failed}, in flight ${p.inFlight}` +
+            (last?.concurrencyLimit !== undefined ? `, concurrency limit ${last.concurrencyLimit}` : ''),
+        );
+      },
     });
     clearInterval(sampler);
     const overload = evaluateStep(overloadRate, overloadSeconds, run.entries, sloMs);
@@ -210,6 +271,8 @@ async function main(): Promise<number> {
       overloadRate,
       ladder,
       overload,
+      overloadPerSecond: perSecond(run.entries, run.start, overloadSeconds),
+      serviceSamples: samples,
       peakRssMb: peakRss,
       eventLoopP99Ms: peakLoopMs,
       checks,
@@ -237,6 +300,7 @@ async function main(): Promise<number> {
     );
     return passed ? 0 : 1;
   } finally {
+    client.close();
     process.off('SIGINT', stop);
     await lab.down();
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LedgerEntry } from '../../chaos/src/load/ledger';
 import { capacityFrom, evaluateStep, type StepResult } from '../../chaos/src/load/capacityProbe';
-import { checkTargets } from '../bench/overload';
+import { checkTargets, parseServiceSample, perSecond } from '../bench/overload';
 
 function entry(status: number | null, latencyMs: number, retryAfter?: string): LedgerEntry {
   return {
@@ -57,5 +57,42 @@ describe('overload benchmark maths', () => {
         .map((c) => c.name),
       ['shed p99', 'peak RSS', 'event-loop delay p99 (max of 1 s windows)'],
     );
+  });
+
+  it('reads event-loop delay, the adaptive limit and in-flight from a scrape; missing gauges stay absent', () => {
+    const text = [
+      '# TYPE nodejs_eventloop_lag_p99_seconds gauge',
+      'nodejs_eventloop_lag_p99_seconds 0.0315',
+      'orderlab_concurrency_limit 24',
+      'orderlab_in_flight_requests{} 7',
+    ].join('\n');
+    assert.deepEqual(parseServiceSample(3, text), {
+      atS: 3,
+      eventLoopP99Ms: 31.5,
+      concurrencyLimit: 24,
+      inFlight: 7,
+    });
+    assert.deepEqual(parseServiceSample(4, ''), { atS: 4 });
+  });
+
+  it('splits a run into seconds by intended send time', () => {
+    const at = (s: number, status: number, latencyMs: number): LedgerEntry => ({
+      ...entry(status, latencyMs, status === 503 ? '1' : undefined),
+      intendedAt: 1000 + s,
+    });
+    const seconds = perSecond(
+      [at(0, 201, 10), at(999, 503, 2), at(1000, 201, 30), at(2500, 500, 1)],
+      1000,
+      3,
+    );
+    assert.deepEqual(
+      seconds.map((s) => [s.atS, s.ok, s.shed, s.other]),
+      [
+        [0, 1, 1, 0],
+        [1, 1, 0, 0],
+        [2, 0, 0, 1],
+      ],
+    );
+    assert.equal(seconds[1]?.okP99Ms, 30);
   });
 });

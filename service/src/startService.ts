@@ -151,7 +151,7 @@ export async function startService(
         gateRequests(overload, handler, () => lifecycle.isStopping),
       ),
     );
-    httpPort = await listen(server, config.http.host, config.http.port);
+    httpPort = await listen(server, config.http.host, config.http.port, config.http.listenBacklog);
     lifecycle.add({
       name: 'http server',
       close: () => closeServer(server),

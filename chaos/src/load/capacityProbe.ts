@@ -1,5 +1,6 @@
 import { classifyOutcome, percentile } from '../audit/maths';
 import type { LedgerEntry } from './ledger';
+import type { LoadClient } from './loadClient';
 import { runOpenModelLoad } from './openModelLoad';
 
 /**
@@ -77,6 +78,8 @@ export interface CapacityLadder {
   /** Called after each step (progress lines). */
   readonly onStep?: (step: StepResult, index: number) => void;
   readonly signal?: AbortSignal;
+  /** Connections shared by every step (and by whatever load follows the ladder). */
+  readonly client?: LoadClient;
 }
 
 /** Runs the ladder against POST /v1/orders; every step is bounded in time and count. */
@@ -94,6 +97,7 @@ export async function findCapacity(
       maxRequests: Math.ceil(rate * ladder.stepSeconds) + 10,
       seed: ladder.seed + i,
       ...(ladder.signal ? { signal: ladder.signal } : {}),
+      ...(ladder.client ? { client: ladder.client } : {}),
     });
     const step = evaluateStep(rate, ladder.stepSeconds, run.entries, ladder.sloMs);
     steps.push(step);

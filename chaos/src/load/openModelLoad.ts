@@ -29,6 +29,11 @@ export interface OpenModelLoadOptions {
   /** Called once a second with a progress snapshot. */
   readonly onProgress?: (p: LoadProgress) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Keep-alive connections to reuse (e.g. across the steps of a capacity ladder, as one client
+   * fleet would); the caller closes it. Without one, the run opens its own and closes it at the end.
+   */
+  readonly client?: LoadClient;
 }
 
 export interface LoadProgress {
@@ -141,7 +146,7 @@ function errorCode(error: unknown): string {
 export async function runOpenModelLoad(options: OpenModelLoadOptions): Promise<LoadResult> {
   assertLoopback(options.baseUrl);
   const url = new URL('/v1/orders', options.baseUrl);
-  const client = new LoadClient();
+  const client = options.client ?? new LoadClient();
   const random = seededRandom(options.seed);
   const schedule = arrivalSchedule(
     options.steps,
@@ -267,6 +272,6 @@ export async function runOpenModelLoad(options: OpenModelLoadOptions): Promise<L
     }
   }
   await Promise.all(pending);
-  client.close();
+  if (!options.client) client.close();
   return { entries, start, end: Date.now(), runId };
 }

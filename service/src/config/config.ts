@@ -78,11 +78,16 @@ export const envSchema = z.object({
   HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10000),
   HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5000),
+  /** Pending connections the kernel queues for accept (capped by net.core.somaxconn). */
+  HTTP_LISTEN_BACKLOG: positiveInt.default(4096),
 
   /** Hard cap on requests in flight (HTTP + gRPC); the adaptive limit moves between MIN and this. */
   SHED_MAX_IN_FLIGHT: positiveInt.default(64),
-  /** The adaptive in-flight limit never goes below this (nor above SHED_MAX_IN_FLIGHT). */
-  SHED_MIN_IN_FLIGHT: positiveInt.default(4),
+  /**
+   * The adaptive in-flight limit never goes below this (nor above SHED_MAX_IN_FLIGHT). Unset: the
+   * pool size, below which everyone admitted already has a connection, so no queue is left to cut.
+   */
+  SHED_MIN_IN_FLIGHT: positiveInt.optional(),
   /** p90 latency of admitted requests the adaptive limit steers to; 0 = fixed limit at SHED_MAX_IN_FLIGHT. */
   SHED_TARGET_LATENCY_MS: nonNegativeInt.default(50),
   /** How often the adaptive limit is re-evaluated (one AIMD step per window). */
@@ -160,6 +165,7 @@ export interface Config {
     readonly headersTimeoutMs: number;
     readonly requestTimeoutMs: number;
     readonly keepAliveTimeoutMs: number;
+    readonly listenBacklog: number;
   };
   readonly overload: {
     readonly maxInFlight: number;
@@ -269,11 +275,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      listenBacklog: e.HTTP_LISTEN_BACKLOG,
     },
     overload: {
       maxInFlight: e.SHED_MAX_IN_FLIGHT,
       // A cap set below the floor wins (SHED_MAX_IN_FLIGHT=1 means one at a time).
-      minInFlight: Math.min(e.SHED_MIN_IN_FLIGHT, e.SHED_MAX_IN_FLIGHT),
+      minInFlight: Math.min(e.SHED_MIN_IN_FLIGHT ?? e.PG_POOL_MAX, e.SHED_MAX_IN_FLIGHT),
       targetLatencyMs: e.SHED_TARGET_LATENCY_MS,
       limitWindowMs: e.SHED_LIMIT_WINDOW_MS,
       maxEventLoopDelayMs: e.SHED_MAX_EVENT_LOOP_DELAY_MS,

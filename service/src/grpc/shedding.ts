@@ -17,19 +17,14 @@ const KIND_BY_METHOD: Readonly<Record<string, RequestKind>> = {
  * guard and limits as HTTP; health and reflection are never shed. The call holds its in-flight
  * slot until its status is sent or it is cancelled.
  */
-export function shedGrpcIfOverloaded(guard: Pick<OverloadGuard, 'admit'>): ServerInterceptor {
+export function shedGrpcIfOverloaded(guard: Pick<OverloadGuard, 'tryAdmit'>): ServerInterceptor {
   return (methodDescriptor, call) => {
     const [service, method = ''] = methodDescriptor.path.replace(/^\//, '').split('/');
     const kind = service === ORDER_SERVICE_NAME ? KIND_BY_METHOD[method] : undefined;
     if (kind === undefined) return new ServerInterceptingCall(call);
-    let release: (() => void) | undefined;
-    let shed: OverloadedError | undefined;
-    try {
-      release = guard.admit(kind);
-    } catch (err) {
-      if (!(err instanceof OverloadedError)) throw err;
-      shed = err;
-    }
+    const admission = guard.tryAdmit(kind);
+    const shed = admission instanceof OverloadedError ? admission : undefined;
+    const release = admission instanceof OverloadedError ? undefined : admission;
     return new ServerInterceptingCall(call, {
       start: (next) => {
         next({

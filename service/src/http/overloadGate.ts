@@ -10,6 +10,35 @@ function requestKind(method: string | undefined, path: string): RequestKind {
   return method === 'POST' && /^\/v1\/orders\/?$/.test(path) ? 'create' : 'write';
 }
 
+/** The guard reuses one error per reason, so each shed response is rendered once. */
+const renderedShed = new WeakMap<
+  OverloadedError,
+  { status: number; headers: Record<string, string | number>; payload: string }
+>();
+
+function shedResponse(err: OverloadedError): {
+  status: number;
+  headers: Record<string, string | number>;
+  payload: string;
+} {
+  let rendered = renderedShed.get(err);
+  if (!rendered) {
+    const { body, headers } = problemForError(err);
+    const payload = JSON.stringify(body);
+    rendered = {
+      status: body.status,
+      headers: {
+        ...headers,
+        'Content-Type': PROBLEM_CONTENT_TYPE,
+        'Content-Length': Buffer.byteLength(payload),
+      },
+      payload,
+    };
+    renderedShed.set(err, rendered);
+  }
+  return rendered;
+}
+
 /**
  * Sits in front of the Express app on the raw `http` request: sheds /v1 requests before routing,
  * body parsing or any database work, so a shed request costs a few comparisons and one small 503
@@ -31,21 +60,14 @@ export function gateRequests(
       app(req, res);
       return;
     }
-    let release: () => void;
-    try {
-      release = guard.admit(requestKind(req.method, path));
-    } catch (err) {
-      if (!(err instanceof OverloadedError)) throw err;
-      const { body, headers } = problemForError(err);
-      const payload = JSON.stringify(body);
-      res.writeHead(body.status, {
-        ...headers,
-        'Content-Type': PROBLEM_CONTENT_TYPE,
-        'Content-Length': Buffer.byteLength(payload),
-      });
+    const admission = guard.tryAdmit(requestKind(req.method, path));
+    if (admission instanceof OverloadedError) {
+      const { status, headers, payload } = shedResponse(admission);
+      res.writeHead(status, headers);
       res.end(payload);
       return;
     }
+    const release = admission;
     res.once('close', release);
     app(req, res);
   };

@@ -24,6 +24,18 @@ describe('loadConfig', () => {
     assert.equal(c.log.level, 'info');
   });
 
+  it('bounds the adaptive in-flight limit: floor = pool size unless set, never above the cap', () => {
+    const d = loadConfig({});
+    assert.deepEqual([d.overload.minInFlight, d.overload.maxInFlight], [d.database.poolMax, 64]);
+    assert.equal(d.overload.targetLatencyMs, 50);
+    assert.equal(loadConfig({ PG_POOL_MAX: '20' }).overload.minInFlight, 20);
+    assert.equal(loadConfig({ SHED_MIN_IN_FLIGHT: '3' }).overload.minInFlight, 3);
+    assert.equal(loadConfig({ SHED_MAX_IN_FLIGHT: '1' }).overload.minInFlight, 1, 'the cap wins');
+    assert.equal(loadConfig({ SHED_TARGET_LATENCY_MS: '0' }).overload.targetLatencyMs, 0);
+    assert.throws(() => loadConfig({ SHED_LIMIT_WINDOW_MS: '10' }), /SHED_LIMIT_WINDOW_MS/);
+    assert.throws(() => loadConfig({ SHED_MIN_IN_FLIGHT: '0' }), /SHED_MIN_IN_FLIGHT/);
+  });
+
   it('has gRPC defaults matching the HTTP limits, and reads the gRPC variables', () => {
     const d = loadConfig({});
     assert.equal(d.grpc.port, 50051);
