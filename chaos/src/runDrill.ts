@@ -9,6 +9,7 @@ import { type Check, decideVerdict, fail, skip } from './audit/verdict';
 import type { Drill, DrillArgs, DrillContext, DrillOutcome } from './drills/drill';
 import { SLO_LATENCY_MS } from './drills/knobs';
 import { type LedgerEntry, LedgerWriter } from './load/ledger';
+import { LoadClient } from './load/loadClient';
 import { runOpenModelLoad } from './load/openModelLoad';
 import { renderReportHtml } from './report/html';
 import type { DrillReport } from './report/reportModel';
@@ -47,6 +48,9 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
     html: path.join(dir, 'report.html'),
   };
   const ledger = new LedgerWriter(files.ledger);
+  // One client fleet for the warm-up and every load of the drill: connections stay open between
+  // phases, as a real fleet's pools do, instead of each phase opening hundreds at once.
+  const client = new LoadClient();
   const startedAt = new Date();
   const entries: LedgerEntry[] = [];
   const faults: FaultWindow[] = [];
@@ -60,6 +64,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
     target,
     args,
     log,
+    client,
     async load(load) {
       log(
         `load: ${load.steps.map((s) => `${s.rate}/s from ${s.atS} s`).join(', ')} → ${load.url} (${load.target})`,
@@ -71,6 +76,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
         steps: load.steps,
         durationS: load.durationS,
         seed: args.seed + entries.length,
+        client,
         onEntry: (e) => ledger.write(e),
         onProgress: (p) => {
           if (p.elapsedS - lastLine >= 5) {
@@ -109,7 +115,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
   try {
     log(`preparing ${target.kind} target: ${describeSetup(drill)}`);
     await target.prepare(drill.setup);
-    await warmUp(target, args, log);
+    await warmUp(target, args, log, client);
     await annotate(options.grafanaUrl, `drill ${drill.name} started`, [drill.name, 'drill', 'start']);
     outcome = await drill.run(ctx);
     await annotate(options.grafanaUrl, `drill ${drill.name} ended`, [drill.name, 'drill', 'end']);
@@ -166,6 +172,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
     checks.push(fail('drill ran to the end', (error as Error).message));
     log(`drill error: ${(error as Error).stack ?? String(error)}`);
   } finally {
+    client.close();
     await ledger.close().catch(() => undefined);
     try {
       await target.close();
@@ -255,7 +262,12 @@ export function writeReport(report: DrillReport): void {
  * A few seconds of load before the measured run (not in the ledger): a freshly started process
  * JIT-compiles and fills its pools, and its first event-loop stalls would otherwise be charged to the drill.
  */
-async function warmUp(target: Target, args: DrillArgs, log: (line: string) => void): Promise<void> {
+async function warmUp(
+  target: Target,
+  args: DrillArgs,
+  log: (line: string) => void,
+  client: LoadClient,
+): Promise<void> {
   const conn = target.connection();
   const url = conn.apiUrl ?? conn.ownedApiUrl;
   if (!url) return;
@@ -265,6 +277,7 @@ async function warmUp(target: Target, args: DrillArgs, log: (line: string) => vo
     steps: [{ atS: 0, rate }],
     durationS: WARM_UP_S,
     seed: args.seed + 99,
+    client,
   });
   const ok = result.entries.filter((e) => e.status !== null && e.status < 300).length;
   log(`warm-up: ${ok}/${result.entries.length} accepted in ${WARM_UP_S} s at ${rate}/s (not audited)`);

@@ -42,6 +42,9 @@ export interface OverloadTargets {
   readonly eventLoopP99Ms: number;
 }
 
+/** Keep-alive connections opened before the overload (≥ the requests in flight at 3×). */
+const WARM_CONNECTIONS = 512;
+
 export const TARGETS: OverloadTargets = {
   goodputRatio: 0.9,
   acceptedP99Ms: 250,
@@ -226,6 +229,10 @@ async function main(): Promise<number> {
       `overload: capacity ${capacity.toFixed(0)} req/s; driving ${overloadRate} req/s for ${overloadSeconds} s …`,
     );
 
+    // Clients of a real service are connected already: without this the first second of the
+    // overload measures hundreds of new TCP connections (and the listen queue), not the shedding.
+    const warmed = await client.warm(new URL(api.httpUrl), WARM_CONNECTIONS);
+    console.log(`overload: client fleet holds ${warmed} keep-alive connections`);
     let peakRss = rssMbOf(api.pid);
     let peakLoopMs: number | undefined;
     const samples: ServiceSample[] = [];

@@ -1,3 +1,4 @@
+import type { LoadClient } from '../load/loadClient';
 import type { FaultWindow } from '../audit/maths';
 import type { Check } from '../audit/verdict';
 import type { LedgerEntry } from '../load/ledger';
@@ -27,6 +28,8 @@ export interface DrillContext {
   readonly target: Target;
   readonly args: DrillArgs;
   readonly log: (line: string) => void;
+  /** The drill's HTTP client fleet (keep-alive connections shared by every load of the run). */
+  readonly client: LoadClient;
   /** Starts open-model load (entries go to the ledger); resolves when it ends. */
   load(options: DrillLoadOptions): Promise<{ entries: LedgerEntry[]; start: number; end: number }>;
   /** Runs `inject`, keeps the fault for `forS`, runs `heal`; the window spans inject start → heal end. */

@@ -74,6 +74,21 @@ export class LoadClient {
     });
   }
 
+  /**
+   * Opens up to `connections` keep-alive connections to `url`'s server by sending that many
+   * requests at once (GET of `path`, a cheap static resource), so a later spike finds a connected
+   * fleet instead of opening hundreds of sockets in its first second. Not part of any ledger.
+   */
+  async warm(url: URL, connections: number, path = '/openapi.json'): Promise<number> {
+    const target = new URL(path, url);
+    const results = await Promise.allSettled(
+      Array.from({ length: connections }, () =>
+        this.request(target, { method: 'GET', headers: {}, timeoutMs: 5000 }),
+      ),
+    );
+    return results.filter((r) => r.status === 'fulfilled' && r.value.status < 400).length;
+  }
+
   /** Closes every socket (idle and in use). */
   close(): void {
     this.agent.destroy();

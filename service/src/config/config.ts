@@ -77,7 +77,12 @@ export const envSchema = z.object({
 
   HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10000),
   HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30000),
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5000),
+  /**
+   * Idle keep-alive lifetime. Longer than the idle timeout of the proxies in front (nginx's upstream
+   * keepalive_timeout and AWS ALB both default to 60 s): a backend that closes first races the
+   * proxy's next request on that connection, and the proxy answers 502 (nginx will not retry a POST).
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(65000),
   /** Pending connections the kernel queues for accept (capped by net.core.somaxconn). */
   HTTP_LISTEN_BACKLOG: positiveInt.default(4096),
 

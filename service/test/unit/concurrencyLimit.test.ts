@@ -9,10 +9,11 @@ import {
 } from '../../src/overload/concurrencyLimit';
 
 const settings: ConcurrencyLimitSettings = { min: 4, max: 64, initial: 10, targetLatencyMs: 50 };
-const window = (p90LatencyMs: number, peakInFlight: number, completed = 20) => ({
+const window = (p90LatencyMs: number, peakInFlight: number, completed = 20, slowStreak = 2) => ({
   completed,
   p90LatencyMs,
   peakInFlight,
+  slowStreak,
 });
 
 describe('adaptive concurrency limit (AIMD on p90 latency)', () => {
@@ -24,8 +25,14 @@ describe('adaptive concurrency limit (AIMD on p90 latency)', () => {
     assert.equal(nextConcurrencyLimit(10, window(500, 10), { ...settings, targetLatencyMs: 0 }), 64);
   });
 
-  it('cuts the limit by 20 % when a window that reached it was slower than the target, never below min', () => {
+  it('cuts the limit by 20 % when windows that reached it were slower than the target twice in a row, never below min', () => {
     assert.equal(nextConcurrencyLimit(20, window(51, 20), settings), 16);
+    assert.equal(
+      nextConcurrencyLimit(20, window(51, 20, 20, 1), settings),
+      20,
+      'one slow window is not enough',
+    );
+    assert.equal(nextConcurrencyLimit(20, window(51, 20, 20, 5), settings), 16, 'still slow: keep cutting');
     assert.equal(nextConcurrencyLimit(5, window(400, 5), settings), 4);
     assert.equal(nextConcurrencyLimit(4, window(400, 9), settings), 4);
   });
@@ -53,7 +60,13 @@ describe('adaptive concurrency limit (AIMD on p90 latency)', () => {
     limit.noteInFlight(10);
     assert.equal(limit.endWindow(13), 13, 'fast and binding → +25 %');
     for (let i = 0; i < 10; i++) limit.recordLatency(i < 8 ? 10 : 90); // p90 = 90 ms
-    assert.equal(limit.endWindow(0), 10, 'peak carried over from the in-flight count at window start');
+    assert.equal(limit.endWindow(13), 13, 'the first slow window only counts');
+    for (let i = 0; i < 10; i++) limit.recordLatency(90);
+    assert.equal(
+      limit.endWindow(0),
+      10,
+      'the second slow window in a row cuts; peak carried over from the window start',
+    );
     limit.recordLatency(500);
     assert.equal(limit.endWindow(0), 10, 'peak 0 < limit: unchanged');
   });
