@@ -13,6 +13,7 @@ import { createHttpApp, routeTemplateFor } from './http/app';
 import { InFlightRequests } from './http/inFlightRequests';
 import { closeServer, listen } from './http/listen';
 import { gateRequests } from './http/overloadGate';
+import { ShedLogSummary } from './telemetry/shedLogSummary';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { Readiness } from './lifecycle/readiness';
 import { FulfilOrders } from './orders/fulfilment';
@@ -92,6 +93,7 @@ export async function startService(
       // Start where the database can serve everyone at once; load then moves the limit.
       initial: config.database.poolMax,
       targetLatencyMs: config.overload.targetLatencyMs,
+      targetEventLoopUtilization: config.overload.targetEventLoopUtilization,
       windowMs: config.overload.limitWindowMs,
     },
     pool,
@@ -131,6 +133,9 @@ export async function startService(
   let grpcPort: number | undefined;
   if (config.roles.includes('api')) {
     const inFlight = new InFlightRequests();
+    const shedLog = new ShedLogSummary(logger);
+    // Added before the server, so closed after it: requests shed while draining are summarised too.
+    lifecycle.add({ name: 'shed log summary', close: async () => shedLog.flush() });
     const app = createHttpApp({
       orders,
       logger,
@@ -145,9 +150,9 @@ export async function startService(
         requestTimeout: config.http.requestTimeoutMs,
         keepAliveTimeout: config.http.keepAliveTimeoutMs,
       },
-      // Outermost, so requests the gate sheds before Express are measured and logged like any other.
+      // Outermost, so requests the gate sheds before Express are measured (and summarised in the log).
       observeHttpRequests(
-        { metrics, logger, routeTemplateFor },
+        { metrics, logger, shedLog, routeTemplateFor },
         gateRequests(overload, handler, () => lifecycle.isStopping),
       ),
     );

@@ -89,12 +89,14 @@ export const envSchema = z.object({
   /** Hard cap on requests in flight (HTTP + gRPC); the adaptive limit moves between MIN and this. */
   SHED_MAX_IN_FLIGHT: positiveInt.default(64),
   /**
-   * The adaptive in-flight limit never goes below this (nor above SHED_MAX_IN_FLIGHT). Unset: the
-   * pool size, below which everyone admitted already has a connection, so no queue is left to cut.
+   * The adaptive in-flight limit never goes below this (nor above SHED_MAX_IN_FLIGHT). Below the
+   * pool size nobody waits for a connection, but requests still queue for the event loop's CPU.
    */
-  SHED_MIN_IN_FLIGHT: positiveInt.optional(),
+  SHED_MIN_IN_FLIGHT: positiveInt.default(2),
   /** p90 latency of admitted requests the adaptive limit steers to; 0 = fixed limit at SHED_MAX_IN_FLIGHT. */
   SHED_TARGET_LATENCY_MS: nonNegativeInt.default(50),
+  /** Event-loop utilisation (busy share, 0..1) the adaptive limit steers below; 0 = latency is its only signal. */
+  SHED_TARGET_EVENT_LOOP_UTILIZATION: fraction.default(0.8),
   /** How often the adaptive limit is re-evaluated (one AIMD step per window). */
   SHED_LIMIT_WINDOW_MS: positiveInt.min(50).default(250),
   SHED_MAX_EVENT_LOOP_DELAY_MS: positiveInt.default(100),
@@ -176,6 +178,7 @@ export interface Config {
     readonly maxInFlight: number;
     readonly minInFlight: number;
     readonly targetLatencyMs: number;
+    readonly targetEventLoopUtilization: number;
     readonly limitWindowMs: number;
     readonly maxEventLoopDelayMs: number;
     readonly maxPoolWaiting: number;
@@ -285,8 +288,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     overload: {
       maxInFlight: e.SHED_MAX_IN_FLIGHT,
       // A cap set below the floor wins (SHED_MAX_IN_FLIGHT=1 means one at a time).
-      minInFlight: Math.min(e.SHED_MIN_IN_FLIGHT ?? e.PG_POOL_MAX, e.SHED_MAX_IN_FLIGHT),
+      minInFlight: Math.min(e.SHED_MIN_IN_FLIGHT, e.SHED_MAX_IN_FLIGHT),
       targetLatencyMs: e.SHED_TARGET_LATENCY_MS,
+      targetEventLoopUtilization: e.SHED_TARGET_EVENT_LOOP_UTILIZATION,
       limitWindowMs: e.SHED_LIMIT_WINDOW_MS,
       maxEventLoopDelayMs: e.SHED_MAX_EVENT_LOOP_DELAY_MS,
       maxPoolWaiting: e.SHED_MAX_POOL_WAITING,

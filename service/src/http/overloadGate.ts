@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { OverloadedError } from '../orders/errors';
 import type { OverloadGuard } from '../overload/overloadGuard';
 import type { RequestKind } from '../overload/shedDecision';
+import { markShed } from '../telemetry/httpTelemetry';
 import { problemForError } from './errorMapping';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 
@@ -63,6 +64,7 @@ export function gateRequests(
     const admission = guard.tryAdmit(requestKind(req.method, path));
     if (admission instanceof OverloadedError) {
       const { status, headers, payload } = shedResponse(admission);
+      markShed(res, admission.reason);
       res.writeHead(status, headers);
       res.end(payload);
       return;

@@ -1,17 +1,25 @@
 /**
- * Adaptive concurrency limit: additive increase, multiplicative decrease (AIMD) on the latency of
- * admitted requests, in the spirit of Netflix's concurrency-limits and Envoy's adaptive
- * concurrency filter.
+ * Adaptive concurrency limit: additive increase, multiplicative decrease (AIMD) on two congestion
+ * signals, in the spirit of Netflix's concurrency-limits and Envoy's adaptive concurrency filter.
  *
  * A fixed in-flight cap is right for one machine at one moment only: on a busy or small host the
  * same cap lets requests queue for the pool and for CPU (the database's backends and the service
  * compete for the cores) until accepted requests miss the SLO. Here, every window in which the limit
- * was actually reached, the p90 of the requests that finished decides: above the target for two
- * windows in a row, the limit is cut by 20 %; within it, the limit grows by one, or by 25 % while the p90 is under half the
- * target (far from congestion, like TCP's slow start). A window that never reached the limit changes
- * nothing: its latency was not caused by our own concurrency (a GC pause, a JIT warm-up), and an
- * idle service keeps the limit it earned, so a sudden spike meets a limit learned under load, not
- * one that drifted to the ceiling.
+ * was actually reached is judged on
+ *  - the p90 latency of the admitted requests that finished (queueing for the pool and the
+ *    database), and
+ *  - the event-loop utilisation, the share of the window the loop was busy (queueing for this
+ *    process's CPU). Requests that take a few ms each keep a loop saturated with only a handful in
+ *    flight; a saturated loop makes every arriving request wait a whole turn, shed ones included, so
+ *    a 503 that should cost microseconds takes tens of ms. Utilisation is exact and cheap; the
+ *    loop-delay p99 of a 250 ms window (~25 timer samples) was tried first and was too noisy to hold
+ *    the limit: it kept the limit wandering and the loop saturated.
+ * Either signal over its target for two windows in a row cuts the limit by 20 %; both within
+ * target grow it by one, or by 25 % while both are under half their targets (far from congestion,
+ * like TCP's slow start). A window that never reached the limit changes nothing: its latency was
+ * not caused by our own concurrency (a GC pause, a JIT warm-up), and an idle service keeps the
+ * limit it earned, so a sudden spike meets a limit learned under load, not one that drifted to the
+ * ceiling.
  */
 
 export interface ConcurrencyLimitSettings {
@@ -23,6 +31,8 @@ export interface ConcurrencyLimitSettings {
   readonly initial: number;
   /** p90 latency (ms) of admitted requests that a window must stay within; 0 = fixed limit at `max`. */
   readonly targetLatencyMs: number;
+  /** Event-loop utilisation (0..1) a window must stay within; 0 or omitted = not used. */
+  readonly targetEventLoopUtilization?: number;
 }
 
 /** What one window saw. */
@@ -33,9 +43,11 @@ export interface LimitWindow {
   readonly p90LatencyMs: number;
   /** Highest number in flight at once during the window. */
   readonly peakInFlight: number;
+  /** Share of the window the event loop was busy (0..1); omitted = not measured. */
+  readonly eventLoopUtilization?: number;
   /**
-   * Consecutive windows, this one included, that reached the limit and were slower than the
-   * target (0 when this one was not). Omitted = 1 for a slow binding window.
+   * Consecutive windows, this one included, that reached the limit and were congested (0 when
+   * this one was not). Omitted = 1 for a congested binding window.
    */
   readonly slowStreak?: number;
 }
@@ -61,6 +73,20 @@ export function initialLimit(settings: ConcurrencyLimitSettings): number {
   return Math.min(settings.max, Math.max(settings.min, Math.round(settings.initial)));
 }
 
+/**
+ * How congested a window was: the larger of its two signals as a fraction of their targets
+ * (> 1 = over a target, < 0.5 = far from both). A signal without a target or a reading counts 0.
+ */
+export function congestionOf(window: LimitWindow, settings: ConcurrencyLimitSettings): number {
+  const latency = settings.targetLatencyMs > 0 ? window.p90LatencyMs / settings.targetLatencyMs : 0;
+  const loopTarget = settings.targetEventLoopUtilization ?? 0;
+  const loop =
+    loopTarget > 0 && window.eventLoopUtilization !== undefined
+      ? window.eventLoopUtilization / loopTarget
+      : 0;
+  return Math.max(latency, loop);
+}
+
 /** The limit for the next window. Pure, so every branch is unit-tested. */
 export function nextConcurrencyLimit(
   limit: number,
@@ -70,14 +96,13 @@ export function nextConcurrencyLimit(
   if (!isAdaptive(settings)) return settings.max;
   // No evidence, or the limit held nobody back: keep what was learned.
   if (window.completed === 0 || window.peakInFlight < limit) return limit;
-  if (window.p90LatencyMs > settings.targetLatencyMs) {
+  const congestion = congestionOf(window, settings);
+  if (congestion > 1) {
     if ((window.slowStreak ?? 1) < SLOW_WINDOWS_BEFORE_CUT) return limit;
     return Math.max(settings.min, Math.floor(limit * LIMIT_DECREASE_FACTOR));
   }
   const grown =
-    window.p90LatencyMs < settings.targetLatencyMs / 2
-      ? Math.max(limit + 1, Math.round(limit * LIMIT_FAST_GROWTH_FACTOR))
-      : limit + 1;
+    congestion < 0.5 ? Math.max(limit + 1, Math.round(limit * LIMIT_FAST_GROWTH_FACTOR)) : limit + 1;
   return Math.min(settings.max, grown);
 }
 
@@ -113,19 +138,26 @@ export class AdaptiveConcurrencyLimit {
     this.latencies[this.count++] = ms;
   }
 
-  /** Closes the window: applies the AIMD step and starts a new window; returns the new limit. */
-  endWindow(inFlightNow: number): number {
+  /**
+   * Closes the window: applies the AIMD step and starts a new window; returns the new limit.
+   * `eventLoopUtilization` is the loop's busy share over the window (omitted: that signal is unused).
+   */
+  endWindow(inFlightNow: number, eventLoopUtilization?: number): number {
     const p90LatencyMs = this.count > 0 ? percentileOf(this.latencies.subarray(0, this.count), 0.9) : 0;
-    const slow =
-      this.count > 0 && this.peakInFlight >= this.current && p90LatencyMs > this.settings.targetLatencyMs;
-    this.slowStreak = slow ? this.slowStreak + 1 : 0;
     const window: LimitWindow = {
       completed: this.count,
       p90LatencyMs,
       peakInFlight: this.peakInFlight,
-      slowStreak: this.slowStreak,
+      ...(eventLoopUtilization !== undefined ? { eventLoopUtilization } : {}),
     };
-    this.current = nextConcurrencyLimit(this.current, window, this.settings);
+    const congested =
+      this.count > 0 && this.peakInFlight >= this.current && congestionOf(window, this.settings) > 1;
+    this.slowStreak = congested ? this.slowStreak + 1 : 0;
+    this.current = nextConcurrencyLimit(
+      this.current,
+      { ...window, slowStreak: this.slowStreak },
+      this.settings,
+    );
     this.count = 0;
     this.peakInFlight = inFlightNow;
     return this.current;

@@ -4,6 +4,9 @@ import { OverloadedError } from '../orders/errors';
 import { AdaptiveConcurrencyLimit, type ConcurrencyLimitSettings } from './concurrencyLimit';
 import { decideShed, type OverloadLimits, type RequestKind, type ShedReason } from './shedDecision';
 
+/** Sampling interval of the event-loop delay histogram; its readings include it, and it is subtracted. */
+const LOOP_SAMPLE_MS = 10;
+
 export interface OverloadGuardOptions {
   readonly limits: OverloadLimits;
   /** The adaptive in-flight limit (its `max` is the hard cap); without it the cap is fixed. */
@@ -35,7 +38,7 @@ export class OverloadGuard {
   private readonly shedErrors = new Map<string, OverloadedError>();
 
   constructor(private readonly options: OverloadGuardOptions) {
-    this.histogram = monitorEventLoopDelay({ resolution: 10 });
+    this.histogram = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
     const max = options.limits.maxInFlight;
     this.concurrency = new AdaptiveConcurrencyLimit(
       options.concurrency ?? { min: max, max, initial: max, targetLatencyMs: 0 },
@@ -44,17 +47,26 @@ export class OverloadGuard {
 
   start(): void {
     this.histogram.enable();
-    // A short window so a stall is noticed within a quarter second and forgotten soon after.
+    // A short window so a stall is noticed within a quarter second and forgotten soon after. The
+    // histogram times a 10 ms timer: an idle loop reads ~10 ms, so the delay is what lies beyond it.
     this.timers.push(
       setInterval(() => {
-        this.eventLoopDelayMs = this.histogram.count > 0 ? this.histogram.percentile(99) / 1e6 : 0;
+        this.eventLoopDelayMs =
+          this.histogram.count > 0 ? Math.max(0, this.histogram.percentile(99) / 1e6 - LOOP_SAMPLE_MS) : 0;
         this.histogram.reset();
       }, 250),
     );
     this.timers.push(setInterval(() => void this.probe(), this.options.probeIntervalMs));
     if (this.options.concurrency && this.options.concurrency.targetLatencyMs > 0) {
+      // The loop's busy share over each window (an exact, cheap reading) is the limit's CPU signal.
+      let before = performance.eventLoopUtilization();
       this.timers.push(
-        setInterval(() => this.concurrency.endWindow(this.inFlight), this.options.concurrency.windowMs),
+        setInterval(() => {
+          const now = performance.eventLoopUtilization();
+          const utilization = performance.eventLoopUtilization(now, before).utilization;
+          before = now;
+          this.concurrency.endWindow(this.inFlight, utilization);
+        }, this.options.concurrency.windowMs),
       );
     }
     for (const t of this.timers) t.unref();

@@ -11,22 +11,36 @@ import {
 } from '@opentelemetry/api';
 import type { Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
+import type { ShedLogSummary } from './shedLogSummary';
 
 /** Label for requests that match no route: a fixed value keeps the label set bounded. */
 export const UNMATCHED_ROUTE = 'unmatched';
 /** Status recorded when the client went away before the response was complete. */
 export const CLIENT_CLOSED_STATUS = 499;
 
+const SHED_REASON = Symbol('orderlab.shedReason');
+
+/** Marks a response as shed (the overload gate calls it): it is logged in the shed summary, not one by one. */
+export function markShed(res: ServerResponse, reason: string): void {
+  (res as ServerResponse & { [SHED_REASON]?: string })[SHED_REASON] = reason;
+}
+
+function shedReasonOf(res: ServerResponse): string | undefined {
+  return (res as ServerResponse & { [SHED_REASON]?: string })[SHED_REASON];
+}
+
 /**
  * Wraps the public port's request listener (outermost, so requests shed before Express are
  * measured too): on response end it observes the duration by method, route template and status,
- * and writes one access log line. Nothing else per request. The route is Express's matched route
- * path when there is one, else `routeTemplateFor(path)` (405s, shed requests), else `unmatched`.
+ * and writes one access log line — or, for a shed request, counts it in the shed summary. Nothing
+ * else per request. The route is Express's matched route path when there is one, else
+ * `routeTemplateFor(path)` (405s, shed requests), else `unmatched`.
  */
 export function observeHttpRequests(
   deps: {
     metrics: ServiceMetrics;
     logger: Logger;
+    shedLog: ShedLogSummary;
     routeTemplateFor: (path: string) => string | undefined;
   },
   listener: RequestListener,
@@ -43,6 +57,11 @@ export function observeHttpRequests(
       const statusCode = res.writableFinished ? res.statusCode : CLIENT_CLOSED_STATUS;
       const span = serverSpanOf(res);
       deps.metrics.onHttpRequestFinished({ method, route, statusCode, durationSeconds, span });
+      const shedReason = shedReasonOf(res);
+      if (shedReason !== undefined) {
+        deps.shedLog.note(shedReason, `${method} ${route}`);
+        return;
+      }
       const context = span?.spanContext();
       deps.logger.info('request', {
         method,

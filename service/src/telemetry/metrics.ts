@@ -295,7 +295,7 @@ export class ServiceMetrics {
     });
     new Gauge({
       name: 'orderlab_concurrency_limit',
-      help: 'In-flight limit in force (adaptive: AIMD on the p90 latency of admitted requests); beyond it requests are shed.',
+      help: 'In-flight limit in force (adaptive: AIMD on the p90 latency of admitted requests and the event-loop utilisation); beyond it requests are shed.',
       registers: [this.registry],
       collect() {
         this.set(read().concurrencyLimit);

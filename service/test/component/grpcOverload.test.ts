@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { type Client, status as Code } from '@grpc/grpc-js';
 import type { OrderMessage } from '../../src/grpc/orderMessages';
@@ -10,11 +12,17 @@ describe('gRPC load shedding (the guard HTTP uses)', () => {
   let svc: TestService;
   let orders: Client;
   let health: Client;
+  const logLines: Record<string, unknown>[] = [];
   before(async () => {
-    svc = await startTestService({
-      SHED_MAX_IN_FLIGHT: '1',
-      SHED_RETRY_AFTER_SECONDS: '2',
+    const logStream = new PassThrough();
+    logStream.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+        logLines.push(JSON.parse(line) as Record<string, unknown>);
     });
+    svc = await startTestService(
+      { SHED_MAX_IN_FLIGHT: '1', SHED_RETRY_AFTER_SECONDS: '2', LOG_LEVEL: 'info' },
+      { logStream },
+    );
     orders = orderServiceClient(svc.grpcAddress);
     health = healthClient(svc.grpcAddress);
   });
@@ -61,6 +69,20 @@ describe('gRPC load shedding (the guard HTTP uses)', () => {
       const http = await fetch(`${svc.baseUrl}/v1/orders/${id}`);
       assert.equal(http.status, 503);
       assert.equal(http.headers.get('retry-after'), '2');
+      // A shed request writes no access line of its own; the once-a-second summary counts it.
+      let summary: Record<string, unknown> | undefined;
+      for (let waited = 0; !summary && waited < 3000; waited += 50) {
+        summary = logLines.find((l) => l['message'] === 'requests shed');
+        if (!summary) await sleep(50);
+      }
+      assert.ok(summary, 'a "requests shed" summary line within 3 s');
+      assert.deepEqual(summary['by_reason'], { concurrency: 1 });
+      assert.deepEqual(summary['by_route'], { 'GET /v1/orders/:id': 1 });
+      assert.equal(
+        logLines.filter((l) => l['message'] === 'request' && l['status'] === 503).length,
+        0,
+        'no per-request access line for a shed request',
+      );
 
       const check = await callUnary<{ status: string }>(health, 'Check', {
         service: 'order.v1.OrderService',
@@ -72,6 +94,18 @@ describe('gRPC load shedding (the guard HTTP uses)', () => {
       // The slot is free again once the blocked call has finished.
       const again = await callUnary<OrderMessage>(orders, 'GetOrder', { id });
       assert.equal(again.error, undefined, again.error?.details);
+      const served = await fetch(`${svc.baseUrl}/v1/orders/${id}`);
+      assert.equal(served.status, 200);
+      for (let waited = 0; waited < 2000; waited += 50) {
+        if (logLines.some((l) => l['message'] === 'request' && l['status'] === 200)) break;
+        await sleep(50);
+      }
+      assert.ok(
+        logLines.some(
+          (l) => l['message'] === 'request' && l['route'] === '/v1/orders/:id' && l['status'] === 200,
+        ),
+        'an admitted request keeps its access line',
+      );
     } finally {
       await lock.release();
     }

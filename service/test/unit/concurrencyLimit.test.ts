@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   AdaptiveConcurrencyLimit,
+  congestionOf,
   initialLimit,
   nextConcurrencyLimit,
   percentileOf,
@@ -16,7 +17,7 @@ const window = (p90LatencyMs: number, peakInFlight: number, completed = 20, slow
   slowStreak,
 });
 
-describe('adaptive concurrency limit (AIMD on p90 latency)', () => {
+describe('adaptive concurrency limit (AIMD on p90 latency and event-loop utilisation)', () => {
   it('starts at the initial value clamped to min..max; a zero target means a fixed limit at max', () => {
     assert.equal(initialLimit(settings), 10);
     assert.equal(initialLimit({ ...settings, initial: 1 }), 4);
@@ -69,6 +70,53 @@ describe('adaptive concurrency limit (AIMD on p90 latency)', () => {
     );
     limit.recordLatency(500);
     assert.equal(limit.endWindow(0), 10, 'peak 0 < limit: unchanged');
+  });
+
+  describe('event-loop utilisation as the second congestion signal', () => {
+    const withLoop: ConcurrencyLimitSettings = { ...settings, targetEventLoopUtilization: 0.8 };
+    const loopWindow = (utilization: number, p90LatencyMs = 5, peakInFlight = 20, slowStreak = 2) => ({
+      ...window(p90LatencyMs, peakInFlight, 20, slowStreak),
+      eventLoopUtilization: utilization,
+    });
+
+    it('congestion is the larger signal over its target; a signal without a target or reading counts 0', () => {
+      assert.equal(congestionOf(loopWindow(0.4, 10), withLoop), 0.5);
+      assert.equal(congestionOf(loopWindow(0.4, 75), withLoop), 1.5);
+      assert.equal(congestionOf(loopWindow(1, 10), settings), 0.2, 'no loop target: latency only');
+      assert.equal(congestionOf(window(10, 20), withLoop), 0.2, 'no reading: latency only');
+      assert.equal(congestionOf(loopWindow(1, 10), { ...withLoop, targetLatencyMs: 0 }), 1.25);
+    });
+
+    it('a saturated loop cuts the limit though latency is fine (fast requests, CPU-bound process)', () => {
+      assert.equal(nextConcurrencyLimit(20, loopWindow(0.95), withLoop), 16);
+      assert.equal(nextConcurrencyLimit(20, loopWindow(0.95, 5, 20, 1), withLoop), 20, 'twice in a row');
+      assert.equal(nextConcurrencyLimit(5, loopWindow(1), withLoop), 4, 'never below min');
+      assert.equal(nextConcurrencyLimit(20, loopWindow(0.95), settings), 25, 'no loop target: it grows');
+    });
+
+    it('grows by one while the loop is busy but within target, by 25 % only when both signals are under half', () => {
+      assert.equal(nextConcurrencyLimit(20, loopWindow(0.6), withLoop), 21);
+      assert.equal(nextConcurrencyLimit(20, loopWindow(0.3), withLoop), 25);
+      assert.equal(
+        nextConcurrencyLimit(20, loopWindow(0.3, 30), withLoop),
+        21,
+        'latency above half its target',
+      );
+    });
+
+    it('the stateful limit counts loop-congested windows in the same streak as slow ones', () => {
+      const limit = new AdaptiveConcurrencyLimit({ ...withLoop, min: 2, initial: 10 });
+      const fastWindow = (utilization: number): number => {
+        for (let i = 0; i < 20; i++) limit.recordLatency(3);
+        limit.noteInFlight(limit.limit);
+        return limit.endWindow(limit.limit, utilization);
+      };
+      assert.equal(fastWindow(0.97), 10, 'first saturated window only counts');
+      assert.equal(fastWindow(0.97), 8, 'second in a row cuts');
+      assert.equal(fastWindow(0.97), 6, 'still saturated: cut again');
+      assert.equal(fastWindow(0.7), 7, 'within target: +1');
+      assert.equal(fastWindow(0.97), 7, 'the streak started again');
+    });
   });
 
   it('percentile is nearest-rank', () => {

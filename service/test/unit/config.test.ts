@@ -24,11 +24,20 @@ describe('loadConfig', () => {
     assert.equal(c.log.level, 'info');
   });
 
-  it('bounds the adaptive in-flight limit: floor = pool size unless set, never above the cap', () => {
+  it('bounds the adaptive in-flight limit: floor 2 unless set, never above the cap; two congestion targets', () => {
     const d = loadConfig({});
-    assert.deepEqual([d.overload.minInFlight, d.overload.maxInFlight], [d.database.poolMax, 64]);
+    assert.deepEqual([d.overload.minInFlight, d.overload.maxInFlight], [2, 64]);
     assert.equal(d.overload.targetLatencyMs, 50);
-    assert.equal(loadConfig({ PG_POOL_MAX: '20' }).overload.minInFlight, 20);
+    assert.equal(d.overload.targetEventLoopUtilization, 0.8);
+    assert.equal(
+      loadConfig({ SHED_TARGET_EVENT_LOOP_UTILIZATION: '0' }).overload.targetEventLoopUtilization,
+      0,
+    );
+    assert.throws(
+      () => loadConfig({ SHED_TARGET_EVENT_LOOP_UTILIZATION: '85' }),
+      /SHED_TARGET_EVENT_LOOP_UTILIZATION/,
+      'a share, not a percentage',
+    );
     assert.equal(loadConfig({ SHED_MIN_IN_FLIGHT: '3' }).overload.minInFlight, 3);
     assert.equal(loadConfig({ SHED_MAX_IN_FLIGHT: '1' }).overload.minInFlight, 1, 'the cap wins');
     assert.equal(loadConfig({ SHED_TARGET_LATENCY_MS: '0' }).overload.targetLatencyMs, 0);
