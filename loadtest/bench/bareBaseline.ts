@@ -225,6 +225,8 @@ function main(): void {
     {
       url: values['database-url'],
       poolMax: Number(values['pool-max']),
+      // A fixed-size pool, as the service's default (PG_POOL_MIN = PG_POOL_MAX).
+      poolMin: Number(values['pool-max']),
       connectTimeoutMs: 2000,
       statementTimeoutMs: 2000,
       idleTimeoutMs: 10000,

@@ -22,7 +22,7 @@ import { OverloadGuard } from './overload/overloadGuard';
 import { migrate } from './store/migrate';
 import { PgOrderRepository } from './store/orderRepository';
 import { type OutboxBacklog, PgOutboxStore } from './store/outboxStore';
-import { createPool } from './store/pool';
+import { createPool, warmPool } from './store/pool';
 import { pollConsumerLag } from './telemetry/consumerLag';
 import { observeHttpRequests, traceHttpRequests } from './telemetry/httpTelemetry';
 import type { Logger } from './telemetry/logger';
@@ -81,6 +81,10 @@ export async function startService(
     const report = await migrate(pool);
     logger.info('database migrated', { applied: report.applied, version: report.current });
   }
+  // Open the pool's standing connections before taking traffic (each connect is bounded by
+  // PG_CONNECT_TIMEOUT_MS; a database that is down now is readiness's business, not start-up's).
+  const poolMin = config.database.poolMin ?? 0;
+  if (poolMin > 0) logger.info('database pool warmed', { connections: await warmPool(pool, poolMin) });
 
   const probePool = createPool({ ...config.database, poolMax: 1 }, `${config.service.name}-probe`);
   probePool.on('error', () => undefined);
@@ -100,10 +104,16 @@ export async function startService(
     probePool,
     probeIntervalMs: config.overload.probeIntervalMs,
     onShed: (reason) => metrics.onShed(reason),
-    onDatabaseAvailability: (available) =>
-      available
-        ? logger.info('database reachable again')
-        : logger.error('database unreachable: shedding requests'),
+    onDatabaseAvailability: (available) => {
+      if (!available) {
+        logger.error('database unreachable: shedding requests');
+        return;
+      }
+      // The outage killed the standing connections: open them again before load needs them.
+      void warmPool(pool, poolMin).then((connections) =>
+        logger.info('database reachable again', { pool_connections_opened: connections }),
+      );
+    },
   });
   overload.start();
   metrics.observeOverload(() => overload.readings);

@@ -51,6 +51,12 @@ export const envSchema = z.object({
     .url({ protocol: /^postgres(ql)?$/ })
     .default('postgres://orderlab:orderlab@127.0.0.1:5432/orderlab'),
   PG_POOL_MAX: positiveInt.default(10),
+  /**
+   * Connections kept open (and opened at start) even when idle; unset = PG_POOL_MAX, a fixed-size
+   * pool. A pool that shrinks when idle must open connections when load rises, and over a slow or
+   * distant database link each new connection costs several round trips before its first query.
+   */
+  PG_POOL_MIN: nonNegativeInt.optional(),
   PG_CONNECT_TIMEOUT_MS: positiveInt.default(2000),
   PG_STATEMENT_TIMEOUT_MS: positiveInt.default(2000),
   PG_IDLE_TIMEOUT_MS: positiveInt.default(10000),
@@ -200,6 +206,8 @@ export interface Config {
   readonly database: {
     readonly url: string;
     readonly poolMax: number;
+    /** Connections kept open when idle (omitted = 0, the pool shrinks to nothing). */
+    readonly poolMin?: number;
     readonly connectTimeoutMs: number;
     readonly statementTimeoutMs: number;
     readonly idleTimeoutMs: number;
@@ -312,6 +320,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     database: {
       url: e.DATABASE_URL,
       poolMax: e.PG_POOL_MAX,
+      poolMin: Math.min(e.PG_POOL_MIN ?? e.PG_POOL_MAX, e.PG_POOL_MAX),
       connectTimeoutMs: e.PG_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
       idleTimeoutMs: e.PG_IDLE_TIMEOUT_MS,

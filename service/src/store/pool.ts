@@ -10,6 +10,8 @@ export function createPool(db: Config['database'], applicationName: string): Poo
   const pool = new Pool({
     connectionString: db.url,
     max: db.poolMax,
+    // Idle connections are closed after idleTimeoutMillis only above this many.
+    min: Math.min(db.poolMin ?? 0, db.poolMax),
     connectionTimeoutMillis: db.connectTimeoutMs,
     idleTimeoutMillis: db.idleTimeoutMs,
     statement_timeout: db.statementTimeoutMs,
@@ -20,4 +22,26 @@ export function createPool(db: Config['database'], applicationName: string): Poo
   // An idle client losing its connection (database restarted) must not crash the process.
   pool.on('error', () => undefined);
   return pool;
+}
+
+/**
+ * Opens `count` connections at once and returns them to the pool, so the pool holds them before
+ * load needs them (with `min`, they then stay open). Best effort: a database that is down now is
+ * the readiness check's and the overload guard's business; resolves with how many opened.
+ */
+export async function warmPool(pool: Pool, count: number): Promise<number> {
+  const opened = await Promise.allSettled(
+    Array.from({ length: count }, async () => {
+      const client = await pool.connect();
+      return client;
+    }),
+  );
+  let ok = 0;
+  for (const result of opened) {
+    if (result.status === 'fulfilled') {
+      result.value.release();
+      ok++;
+    }
+  }
+  return ok;
 }

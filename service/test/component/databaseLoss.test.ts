@@ -55,6 +55,17 @@ describe('database loss', () => {
     assert.equal(ok.status, 201);
     const ready = async () => (await fetch(`${svc.adminUrl}/readyz`)).status;
     assert.equal(await ready(), 200);
+    // PostgreSQL's own view: the pool holds its standing connections (PG_POOL_MIN = PG_POOL_MAX) idle.
+    const standing = async (): Promise<number> => {
+      const [row] = await svc.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
+        [`${svc.config.service.name}-${svc.config.roles.join('+')}`],
+      );
+      return row!.n;
+    };
+    const poolMin = svc.config.database.poolMin ?? 0;
+    assert.equal(poolMin, svc.config.database.poolMax, 'a fixed-size pool by default');
+    assert.equal(await standing(), poolMin, 'every standing connection is open before any load');
 
     await lab.stop('postgres');
     const notReadyAfter = await waitUntil('readiness to turn 503', async () => (await ready()) === 503, 5000);
@@ -85,6 +96,11 @@ describe('database loss', () => {
       15_000,
     );
     assert.equal(await ready(), 200);
+    await waitUntil(
+      `the pool to open its ${poolMin} standing connections again`,
+      async () => (await standing()) >= poolMin,
+      5000,
+    );
     const [row] = await svc.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM orders WHERE customer_id = 'db-loss'`,
     );

@@ -45,6 +45,14 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ SHED_MIN_IN_FLIGHT: '0' }), /SHED_MIN_IN_FLIGHT/);
   });
 
+  it('keeps a fixed-size database pool unless PG_POOL_MIN says otherwise, never more than the max', () => {
+    assert.equal(loadConfig({}).database.poolMin, 10);
+    assert.equal(loadConfig({ PG_POOL_MAX: '4' }).database.poolMin, 4);
+    assert.equal(loadConfig({ PG_POOL_MIN: '0' }).database.poolMin, 0);
+    assert.equal(loadConfig({ PG_POOL_MIN: '50' }).database.poolMin, 10, 'capped at PG_POOL_MAX');
+    assert.throws(() => loadConfig({ PG_POOL_MIN: '-1' }), /PG_POOL_MIN/);
+  });
+
   it('has gRPC defaults matching the HTTP limits, and reads the gRPC variables', () => {
     const d = loadConfig({});
     assert.equal(d.grpc.port, 50051);
