@@ -24,7 +24,11 @@ tests as ${TEST_LAB_DIR_ENV}, and stops it at the end.
   --keep-lab        leave the test lab running afterwards (stop it: npm run lab -- down --dir .lab/test)
   -h, --help        this text
 
-Reports: reports/tests/junit.xml (JUnit XML) next to the spec output on stdout.
+Test files under */test/drills/ (the native drills, which measure latency under load) run after
+all others, one at a time, so a neighbouring test's CPU does not count against the service.
+
+Reports: reports/tests/junit.xml (JUnit XML; the drills in junit-drills.xml) next to the spec output
+on stdout.
 `;
 
 interface RunnerArgs {
@@ -114,25 +118,43 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     if (lab) await lab.up(INFRA_COMPONENTS);
-    if (!interrupted) {
-      console.log(`tests: running ${files.length} file(s), concurrency ${parsed.concurrency}`);
-      exitCode = await new Promise<number>((resolve) => {
+    // Drills measure latency and capacity under load: they run after the rest, one at a time, so a
+    // neighbouring test file's CPU is never charged to the service under test.
+    const alone = files.filter(isMeasuredUnderLoad);
+    const shared = files.filter((f) => !isMeasuredUnderLoad(f));
+    const phases: { files: string[]; concurrency: number; junit: string; label: string }[] = [
+      { files: shared, concurrency: parsed.concurrency, junit, label: '' },
+      {
+        files: alone,
+        concurrency: 1,
+        junit: path.join(reportDir, 'junit-drills.xml'),
+        label: ' alone (drills)',
+      },
+    ];
+    exitCode = 0;
+    for (const phase of phases) {
+      if (interrupted || phase.files.length === 0) continue;
+      console.log(
+        `tests: running ${phase.files.length} file(s)${phase.label}, concurrency ${phase.concurrency}`,
+      );
+      const code = await new Promise<number>((resolve) => {
         child = spawn(
           process.execPath,
           [
             '--enable-source-maps',
             '--test',
-            `--test-concurrency=${parsed.concurrency}`,
+            `--test-concurrency=${phase.concurrency}`,
             '--test-reporter=spec',
             '--test-reporter-destination=stdout',
             '--test-reporter=junit',
-            `--test-reporter-destination=${junit}`,
-            ...files,
+            `--test-reporter-destination=${phase.junit}`,
+            ...phase.files,
           ],
           { stdio: 'inherit', env },
         );
-        child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+        child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
       });
+      exitCode = exitCode || code;
     }
   } catch (error) {
     if (error instanceof LabError) {
@@ -161,6 +183,11 @@ async function main(): Promise<number> {
     `tests: ${exitCode === 0 ? 'PASS' : 'FAIL'} — ${files.length} file(s) in ${seconds} s; ${labNote}; report ${path.relative(repoRoot, junit)}`,
   );
   return exitCode;
+}
+
+/** Test files that measure the service under load (the drills), run alone after the others. */
+function isMeasuredUnderLoad(file: string): boolean {
+  return file.split(path.sep).join('/').includes('/test/drills/');
 }
 
 /**
