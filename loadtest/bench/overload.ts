@@ -47,6 +47,8 @@ export interface OverloadTargets {
 
 /** Keep-alive connections opened before the overload (≥ the requests in flight at 3×). */
 const WARM_CONNECTIONS = 512;
+/** Pause between the connection warm-up and the overload. */
+const SETTLE_MS = 2000;
 
 export const TARGETS: OverloadTargets = {
   goodputRatio: 0.9,
@@ -261,6 +263,9 @@ async function main(): Promise<number> {
     // overload measures hundreds of new TCP connections (and the listen queue), not the shedding.
     const warmed = await client.warm(new URL(api.httpUrl), WARM_CONNECTIONS);
     console.log(`overload: client fleet holds ${warmed} keep-alive connections`);
+    // Let the warm-up burst (and the ladder's last, failed step) settle, as the drill does: the
+    // overload should meet a steady service, not the garbage of 512 simultaneous responses.
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     let peakRss = rssMbOf(api.pid);
     let peakLoopMs: number | undefined;
     const samples: ServiceSample[] = [];
