@@ -35,7 +35,8 @@ Runs on its own native lab (PostgreSQL + api) in .lab/bench-overload; every load
   --seed N              load seed (default 7)
   -h, --help            this text
 
-Report: reports/bench/overload-<time>/{overload.json, overload.md}; exit 0 when every target holds.`;
+Report: reports/bench/overload-<time>/{overload.json, overload.md, ledger.ndjson (every overload
+request: intended, sent and completed times, status)}; exit 0 when every target holds.`;
 
 export interface OverloadTargets {
   readonly goodputRatio: number;
@@ -327,6 +328,12 @@ async function main(): Promise<number> {
       checks,
     };
     writeFileSync(path.join(dir, 'overload.json'), JSON.stringify(report, null, 2));
+    // Every overload request as the client saw it, written after the run (not during it, where the
+    // serialising would cost the generator CPU): intended/sent/completed times, status, problem.
+    writeFileSync(
+      path.join(dir, 'ledger.ndjson'),
+      run.entries.map((e) => JSON.stringify(e)).join('\n') + '\n',
+    );
     const table = [
       '| check | measured | target | |',
       '|---|---|---|---|',
