@@ -5,7 +5,7 @@
  *   node dist/scripts/runTests.js [--unit] [--concurrency N] [files or folders under dist/ ...]
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { INFRA_COMPONENTS, Lab } from '../lab/src/lab';
 import { LabError } from '../lab/src/processes';
@@ -132,6 +132,7 @@ async function main(): Promise<number> {
       },
     ];
     exitCode = 0;
+    const counted: JunitCounts[] = [];
     for (const phase of phases) {
       if (interrupted || phase.files.length === 0) continue;
       console.log(
@@ -155,6 +156,14 @@ async function main(): Promise<number> {
         child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
       });
       exitCode = exitCode || code;
+      if (existsSync(phase.junit)) counted.push(countJunit(readFileSync(phase.junit, 'utf8')));
+    }
+    // One total over the phases (node prints a summary per phase): `tests: N passed, N failed, N skipped`.
+    if (counted.length > 0) {
+      const sum = (k: keyof JunitCounts) => counted.reduce((n, c) => n + c[k], 0);
+      console.log(
+        `tests: ${sum('tests') - sum('failed') - sum('skipped')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`,
+      );
     }
   } catch (error) {
     if (error instanceof LabError) {
@@ -183,6 +192,18 @@ async function main(): Promise<number> {
     `tests: ${exitCode === 0 ? 'PASS' : 'FAIL'} — ${files.length} file(s) in ${seconds} s; ${labNote}; report ${path.relative(repoRoot, junit)}`,
   );
   return exitCode;
+}
+
+interface JunitCounts {
+  tests: number;
+  failed: number;
+  skipped: number;
+}
+
+/** Test cases, failures and skips in a JUnit XML report written by node's junit reporter. */
+function countJunit(xml: string): JunitCounts {
+  const count = (re: RegExp) => (xml.match(re) ?? []).length;
+  return { tests: count(/<testcase\b/g), failed: count(/<failure\b/g), skipped: count(/<skipped\b/g) };
 }
 
 /** Test files that measure the service under load (the drills), run alone after the others. */
