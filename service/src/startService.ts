@@ -13,7 +13,6 @@ import { createHttpApp, routeTemplateFor } from './http/app';
 import { InFlightRequests } from './http/inFlightRequests';
 import { closeServer, listen } from './http/listen';
 import { gateRequests } from './http/overloadGate';
-import { ShedLogSummary } from './telemetry/shedLogSummary';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { Readiness } from './lifecycle/readiness';
 import { FulfilOrders } from './orders/fulfilment';
@@ -26,6 +25,7 @@ import { createPool, warmPool } from './store/pool';
 import { pollConsumerLag } from './telemetry/consumerLag';
 import { observeHttpRequests, traceHttpRequests } from './telemetry/httpTelemetry';
 import type { Logger } from './telemetry/logger';
+import { ShedLogSummary } from './telemetry/shedLogSummary';
 import { ServiceMetrics } from './telemetry/metrics';
 import { activeTracing } from './telemetry/tracing';
 
