@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
   describeStep,
@@ -111,6 +111,8 @@ export interface ServiceSample {
   readonly eventLoopP99Ms?: number;
   readonly concurrencyLimit?: number;
   readonly inFlight?: number;
+  /** The api's GC pause time so far (all kinds), seconds: differences between samples give pauses per second. */
+  readonly gcSecondsTotal?: number;
 }
 
 export function parseServiceSample(atS: number, metricsText: string): ServiceSample {
@@ -121,11 +123,14 @@ export function parseServiceSample(atS: number, metricsText: string): ServiceSam
   const loop = gauge('nodejs_eventloop_lag_p99_seconds');
   const limit = gauge('orderlab_concurrency_limit');
   const inFlight = gauge('orderlab_in_flight_requests');
+  const gcSums = [...metricsText.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*\} ([0-9.eE+-]+)/gm)];
+  const gcSecondsTotal = gcSums.length > 0 ? gcSums.reduce((sum, m) => sum + Number(m[1]), 0) : undefined;
   return {
     atS,
     ...(loop !== undefined ? { eventLoopP99Ms: loop * 1000 } : {}),
     ...(limit !== undefined ? { concurrencyLimit: limit } : {}),
     ...(inFlight !== undefined ? { inFlight } : {}),
+    ...(gcSecondsTotal !== undefined ? { gcSecondsTotal } : {}),
   };
 }
 
@@ -134,6 +139,15 @@ async function sampleService(adminUrl: string, atS: number): Promise<ServiceSamp
     .then((r) => r.text())
     .catch(() => '');
   return parseServiceSample(atS, text);
+}
+
+/** The api's GC pause time between consecutive samples (ms), from its cumulative GC counter. */
+export function apiGcPerSecond(samples: readonly ServiceSample[]): { atS: number; ms: number }[] {
+  const ordered = samples.filter((x) => x.gcSecondsTotal !== undefined).sort((a, b) => a.atS - b.atS);
+  return ordered.slice(1).map((x, i) => ({
+    atS: x.atS,
+    ms: Math.round((x.gcSecondsTotal! - ordered[i]!.gcSecondsTotal!) * 1e4) / 10,
+  }));
 }
 
 /** Goodput, shed and tail latencies per second of the run (by intended send time). */
@@ -275,6 +289,15 @@ async function main(): Promise<number> {
     const generatorLoop = monitorEventLoopDelay({ resolution: 10 });
     generatorLoop.enable();
     const overloadStart = Date.now();
+    // The generator's GC pauses per second: a pause delays every response it is reading.
+    const generatorGcMs = new Array<number>(overloadSeconds + 2).fill(0);
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        const s = Math.floor((performance.timeOrigin + e.startTime - overloadStart) / 1000);
+        if (s >= 0 && s < generatorGcMs.length) generatorGcMs[s] = (generatorGcMs[s] ?? 0) + e.duration;
+      }
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, rssMbOf(api.pid!));
       void sampleService(api.adminUrl, Math.round((Date.now() - overloadStart) / 1000)).then((s) => {
@@ -301,6 +324,7 @@ async function main(): Promise<number> {
     });
     clearInterval(sampler);
     generatorLoop.disable();
+    gcObserver.disconnect();
     const generatorLoopP99Ms = Math.max(0, generatorLoop.percentile(99) / 1e6 - 10);
     const generatorLoopMaxMs = Math.max(0, generatorLoop.max / 1e6 - 10);
     const overload = evaluateStep(overloadRate, overloadSeconds, run.entries, sloMs);
@@ -320,6 +344,10 @@ async function main(): Promise<number> {
       ladder,
       overload,
       overloadPerSecond: perSecond(run.entries, run.start, overloadSeconds),
+      gcPauseMsPerSecond: {
+        generator: generatorGcMs.map((ms) => Math.round(ms * 10) / 10),
+        api: apiGcPerSecond(samples),
+      },
       serviceSamples: samples,
       peakRssMb: peakRss,
       eventLoopP99Ms: peakLoopMs,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LedgerEntry } from '../../chaos/src/load/ledger';
 import { capacityFrom, evaluateStep, type StepResult } from '../../chaos/src/load/capacityProbe';
-import { checkTargets, parseServiceSample, perSecond } from '../bench/overload';
+import { apiGcPerSecond, checkTargets, parseServiceSample, perSecond } from '../bench/overload';
 
 function entry(status: number | null, latencyMs: number, retryAfter?: string): LedgerEntry {
   return {
@@ -59,20 +59,39 @@ describe('overload benchmark maths', () => {
     );
   });
 
-  it('reads event-loop delay, the adaptive limit and in-flight from a scrape; missing gauges stay absent', () => {
+  it('reads event-loop delay, the adaptive limit, in-flight and GC time from a scrape; missing gauges stay absent', () => {
     const text = [
       '# TYPE nodejs_eventloop_lag_p99_seconds gauge',
       'nodejs_eventloop_lag_p99_seconds 0.0315',
       'orderlab_concurrency_limit 24',
       'orderlab_in_flight_requests{} 7',
+      'nodejs_gc_duration_seconds_sum{kind="minor"} 0.25',
+      'nodejs_gc_duration_seconds_sum{kind="major"} 0.5',
     ].join('\n');
     assert.deepEqual(parseServiceSample(3, text), {
       atS: 3,
       eventLoopP99Ms: 31.5,
       concurrencyLimit: 24,
       inFlight: 7,
+      gcSecondsTotal: 0.75,
     });
     assert.deepEqual(parseServiceSample(4, ''), { atS: 4 });
+  });
+
+  it("turns the api's cumulative GC time into pauses per sample interval, in time order", () => {
+    assert.deepEqual(
+      apiGcPerSecond([
+        { atS: 2, gcSecondsTotal: 0.03 },
+        { atS: 1, gcSecondsTotal: 0.01 },
+        { atS: 3 },
+        { atS: 4, gcSecondsTotal: 0.0805 },
+      ]),
+      [
+        { atS: 2, ms: 20 },
+        { atS: 4, ms: 50.5 },
+      ],
+    );
+    assert.deepEqual(apiGcPerSecond([]), []);
   });
 
   it('splits a run into seconds by intended send time', () => {
