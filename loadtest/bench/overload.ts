@@ -8,7 +8,7 @@ import {
   findCapacity,
   type StepResult,
 } from '../../chaos/src/load/capacityProbe';
-import type { LedgerEntry } from '../../chaos/src/load/ledger';
+import { type LedgerEntry, LedgerWriter } from '../../chaos/src/load/ledger';
 import { LoadClient } from '../../chaos/src/load/loadClient';
 import { runOpenModelLoad } from '../../chaos/src/load/openModelLoad';
 import { recreateAppDatabase } from '../../lab/src/components/postgres';
@@ -358,10 +358,9 @@ async function main(): Promise<number> {
     writeFileSync(path.join(dir, 'overload.json'), JSON.stringify(report, null, 2));
     // Every overload request as the client saw it, written after the run (not during it, where the
     // serialising would cost the generator CPU): intended/sent/completed times, status, problem.
-    writeFileSync(
-      path.join(dir, 'ledger.ndjson'),
-      run.entries.map((e) => JSON.stringify(e)).join('\n') + '\n',
-    );
+    const ledger = new LedgerWriter(path.join(dir, 'ledger.ndjson'));
+    for (const entry of run.entries) ledger.write(entry);
+    await ledger.close();
     const table = [
       '| check | measured | target | |',
       '|---|---|---|---|',

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { LabError, waitUntil } from '../processes';
@@ -30,6 +30,29 @@ function serverUser(): { uid: number; gid: number } | undefined {
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
+/**
+ * The first existing folder on the way to `dir` that `user` may not enter (no search permission for
+ * its owner, group or others as they apply), or undefined. PostgreSQL runs as the `postgres` user,
+ * so a lab under a folder closed to others (a home folder such as /root, a `mktemp -d`) cannot hold
+ * its data directory.
+ */
+export function unenterableAncestor(
+  dir: string,
+  user: { uid: number; gid: number },
+  stat: (p: string) => { mode: number; uid: number; gid: number } | undefined = (p) =>
+    existsSync(p) ? statSync(p) : undefined,
+): { path: string; mode: number } | undefined {
+  const parts = path.resolve(dir).split(path.sep).filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const folder = path.sep + parts.slice(0, i).join(path.sep);
+    const st = stat(folder);
+    if (!st) return undefined; // not created yet: it will be, by the lab, with the right owner
+    const bit = st.uid === user.uid ? 0o100 : st.gid === user.gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) return { path: folder, mode: st.mode & 0o777 };
+  }
+  return undefined;
+}
+
 export function postgresDriver(ctx: LabContext): ComponentDriver {
   const home = path.join(ctx.dir, 'postgres');
   const dataDir = path.join(home, 'data');
@@ -52,6 +75,13 @@ export function postgresDriver(ctx: LabContext): ComponentDriver {
       bin = findPostgresBin(ctx.env) as string;
       user = serverUser();
       if (existsSync(path.join(dataDir, 'PG_VERSION'))) return;
+      const closed = user ? unenterableAncestor(home, user) : undefined;
+      if (closed)
+        throw new LabError(
+          `PostgreSQL runs as the postgres user, which cannot enter ${closed.path} (mode ${closed.mode.toString(8)}): ` +
+            'put the lab state under a folder others can enter, e.g. `--dir /var/tmp/orderlab-lab` (or LAB_DIR), ' +
+            'or clone the repository outside that folder',
+        );
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       if (user) chownSync(dataDir, user.uid, user.gid);
       const init = spawnSync(

@@ -30,12 +30,8 @@ export function createPool(db: Config['database'], applicationName: string): Poo
  * the readiness check's and the overload guard's business; resolves with how many opened.
  */
 export async function warmPool(pool: Pool, count: number): Promise<number> {
-  const opened = await Promise.allSettled(
-    Array.from({ length: count }, async () => {
-      const client = await pool.connect();
-      return client;
-    }),
-  );
+  // All at once: a client released before the next connect would be handed out again.
+  const opened = await Promise.allSettled(Array.from({ length: count }, () => pool.connect()));
   let ok = 0;
   for (const result of opened) {
     if (result.status === 'fulfilled') {
