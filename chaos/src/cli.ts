@@ -64,6 +64,7 @@ export async function executeDrill(
     reportDir,
     log,
     alertResolveWaitS: args.alertWaitS ?? (args.short ? 30 : 90),
+    generatorNice: args.generatorNice,
     ...(args.grafanaUrl ? { grafanaUrl: args.grafanaUrl } : {}),
   });
 }

@@ -1,4 +1,5 @@
 /** Command-line parsing for `npm run drill` (pure: unit-tested). */
+import { DEFAULT_GENERATOR_NICE } from './load/generatorPriority';
 
 export interface CliArgs {
   readonly command: 'run' | 'list' | 'help';
@@ -16,6 +17,8 @@ export interface CliArgs {
   readonly composeProject?: string;
   readonly alertWaitS?: number;
   readonly grafanaUrl?: string;
+  /** Nice value for the load generator's thread (negative = more CPU than the lab; 0 = unchanged). */
+  readonly generatorNice: number;
   /** Extra service environment for this run (experiments: "does a tighter bound keep the SLO?"). */
   readonly serviceEnv: Readonly<Record<string, string>>;
 }
@@ -46,6 +49,9 @@ Options:
   --service-env NAME=V     extra service environment for this run, repeatable (native target;
                            e.g. SHED_MAX_POOL_WAITING=4 to try a tighter shedding bound)
   --grafana-url URL        push start/end annotations there (default GRAFANA_URL)
+  --generator-nice N       nice value of the load generator's thread, -20..0 (default ${DEFAULT_GENERATOR_NICE}:
+                           it stands in for clients on other machines and must not be starved by
+                           the lab it loads; 0 leaves it; needs root or CAP_SYS_NICE, else a note)
   -h, --help               this text
 `;
 
@@ -68,6 +74,7 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
     keepLab: false,
     composeFile: 'compose.yaml',
     serviceEnv: {},
+    generatorNice: DEFAULT_GENERATOR_NICE,
     ...(env['GRAFANA_URL'] ? { grafanaUrl: env['GRAFANA_URL'] } : {}),
   };
   const positional: string[] = [];
@@ -123,6 +130,14 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
         const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
         if (!match) throw new Error(`--service-env needs NAME=value, got "${pair}"`);
         out.serviceEnv = { ...out.serviceEnv, [match[1] as string]: match[2] as string };
+        break;
+      }
+      case '--generator-nice': {
+        const value = next();
+        const n = Number(value);
+        if (value === undefined || !Number.isInteger(n) || n < -20 || n > 0)
+          throw new Error(`--generator-nice needs a whole number from -20 to 0, got "${value ?? ''}"`);
+        out.generatorNice = n;
         break;
       }
       case '--grafana-url':

@@ -10,6 +10,7 @@ import type { Drill, DrillArgs, DrillContext, DrillOutcome } from './drills/dril
 import { SLO_LATENCY_MS } from './drills/knobs';
 import { type LedgerEntry, LedgerWriter } from './load/ledger';
 import { LoadClient } from './load/loadClient';
+import { DEFAULT_GENERATOR_NICE, raiseGeneratorPriority } from './load/generatorPriority';
 import { runOpenModelLoad } from './load/openModelLoad';
 import { renderReportHtml } from './report/html';
 import type { DrillReport } from './report/reportModel';
@@ -25,6 +26,8 @@ export interface RunDrillOptions {
   readonly alertResolveWaitS: number;
   /** Optional Grafana base URL for start/end annotations. */
   readonly grafanaUrl?: string;
+  /** Nice value for the load generator's thread while the drill runs (0 = unchanged). */
+  readonly generatorNice?: number;
 }
 
 export interface DrillRunResult {
@@ -59,6 +62,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
   const checks: Check[] = [];
   let outcome: DrillOutcome = { checks: [], facts: {} };
   let prometheusEvidence: PrometheusEvidence | undefined;
+  let restorePriority = (): void => undefined;
 
   const ctx: DrillContext = {
     target,
@@ -115,6 +119,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
   try {
     log(`preparing ${target.kind} target: ${describeSetup(drill)}`);
     await target.prepare(drill.setup);
+    restorePriority = raiseGeneratorPriority(options.generatorNice ?? DEFAULT_GENERATOR_NICE, log);
     await warmUp(target, args, log, client);
     await annotate(options.grafanaUrl, `drill ${drill.name} started`, [drill.name, 'drill', 'start']);
     outcome = await drill.run(ctx);
@@ -172,6 +177,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
     checks.push(fail('drill ran to the end', (error as Error).message));
     log(`drill error: ${(error as Error).stack ?? String(error)}`);
   } finally {
+    restorePriority();
     client.close();
     await ledger.close().catch(() => undefined);
     try {

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { atNormalPriority } from './threadPriority';
 
 /** A failure the user can act on: one line naming the cause and the fix, plus an optional log tail. */
 export class LabError extends Error {
@@ -34,14 +35,16 @@ export interface SpawnDetachedOptions {
 export function spawnDetached(options: SpawnDetachedOptions): DetachedProcess {
   const logFd = openSync(options.logPath, 'a');
   try {
-    const child = spawn(options.command, options.args, {
-      cwd: options.cwd,
-      env: options.env,
-      detached: true,
-      stdio: ['ignore', logFd, logFd],
-      ...(options.uid !== undefined ? { uid: options.uid } : {}),
-      ...(options.gid !== undefined ? { gid: options.gid } : {}),
-    });
+    const child = atNormalPriority(() =>
+      spawn(options.command, options.args, {
+        cwd: options.cwd,
+        env: options.env,
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+        ...(options.uid !== undefined ? { uid: options.uid } : {}),
+        ...(options.gid !== undefined ? { gid: options.gid } : {}),
+      }),
+    );
     child.on('error', () => undefined); // reported through liveness checks and the log instead
     child.unref();
     if (child.pid === undefined)
@@ -187,7 +190,7 @@ export function runQuick(
   args: readonly string[],
   timeoutMs = 10_000,
 ): { status: number | null; output: string; missing: boolean } {
-  const result = spawnSync(command, args, { encoding: 'utf8', timeout: timeoutMs });
+  const result = atNormalPriority(() => spawnSync(command, args, { encoding: 'utf8', timeout: timeoutMs }));
   const missing = (result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
   return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}`, missing };
 }
@@ -199,12 +202,14 @@ export function runWithTimeout(
   options: { timeoutMs: number; cwd?: string; env?: NodeJS.ProcessEnv },
 ): Promise<{ status: number | null; output: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = atNormalPriority(() =>
+      spawn(command, args, {
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     let output = '';
     let timedOut = false;
     const append = (chunk: Buffer): void => {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { atNormalPriority } from '../../../lab/src/threadPriority';
 import { killOnExit } from './childProcesses';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -74,12 +75,14 @@ export class NginxBalancer {
     mkdirSync(path.join(dir, 'tmp'), { recursive: true });
     const conf = path.join(dir, 'nginx.conf');
     writeFileSync(conf, nginxConfig(dir, listenPort, upstreams, process.getuid?.() === 0));
-    const child = spawn(
-      this.options.binary ?? '/usr/sbin/nginx',
-      ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')],
-      {
-        stdio: 'ignore',
-      },
+    const child = atNormalPriority(() =>
+      spawn(
+        this.options.binary ?? '/usr/sbin/nginx',
+        ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')],
+        {
+          stdio: 'ignore',
+        },
+      ),
     );
     this.child = child;
     killOnExit(child, 'SIGTERM');

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { atNormalPriority } from '../../../lab/src/threadPriority';
 import { killOnExit } from './childProcesses';
 import type { TerminationResult } from '../targets/target';
 
@@ -35,11 +36,13 @@ export class OwnedProcess {
 
   async start(): Promise<void> {
     const fd = openSync(this.options.logPath, 'a');
-    const child = spawn(this.options.command, [...this.options.args], {
-      cwd: this.options.cwd,
-      env: this.options.env,
-      stdio: ['ignore', fd, fd],
-    });
+    const child = atNormalPriority(() =>
+      spawn(this.options.command, [...this.options.args], {
+        cwd: this.options.cwd,
+        env: this.options.env,
+        stdio: ['ignore', fd, fd],
+      }),
+    );
     closeSync(fd);
     this.child = child;
     killOnExit(child);

@@ -13,6 +13,9 @@ test('drill arguments parse with defaults', () => {
   assert.equal(args.short, true);
   assert.equal(args.target, 'native');
   assert.equal(args.reportDir, 'reports/drills');
+  assert.equal(args.generatorNice, -10);
+  assert.equal(parseCliArgs(['x', '--generator-nice', '0']).generatorNice, 0);
+  assert.equal(parseCliArgs(['x', '--generator-nice', '-5']).generatorNice, -5);
   assert.equal(parseCliArgs(['list']).command, 'list');
   assert.equal(parseCliArgs([]).command, 'help');
   assert.equal(parseCliArgs(['x', '--help']).command, 'help');
@@ -29,6 +32,15 @@ test('bad drill arguments are rejected with the flag named', () => {
   assert.throws(() => parseCliArgs(['x', '--rate', 'fast']), /--rate needs a number ≥ 0, got "fast"/);
   assert.throws(() => parseCliArgs(['x', '--duration', '1']), /--duration needs a number ≥ 5/);
   assert.throws(() => parseCliArgs(['x', '--nope']), /unknown option --nope/);
+  assert.throws(
+    () => parseCliArgs(['x', '--generator-nice', '5']),
+    /--generator-nice needs a whole number from -20 to 0, got "5"/,
+  );
+  assert.throws(
+    () => parseCliArgs(['x', '--generator-nice', '-2.5']),
+    /--generator-nice needs a whole number/,
+  );
+  assert.throws(() => parseCliArgs(['x', '--generator-nice']), /--generator-nice needs a whole number/);
   assert.throws(() => parseCliArgs(['a', 'b']), /one drill at a time/);
 });
 
