@@ -14,7 +14,11 @@
  *    a 503 that should cost microseconds takes tens of ms. Utilisation is exact and cheap; the
  *    loop-delay p99 of a 250 ms window (~25 timer samples) was tried first and was too noisy to hold
  *    the limit: it kept the limit wandering and the loop saturated.
- * Either signal over its target for two windows in a row cuts the limit by 20 %; both within
+ * Either signal over its target for two windows in a row cuts the limit by 20 %. A saturated loop
+ * (busy ≥ 97 % of the window) halves it at once: that is no GC pause but a spike, and utilisation
+ * cannot say how far over it is (it stops at 1), so the cut is TCP's; cutting 20 % per window took
+ * ~1.5 s from a limit learned at half capacity to the floor at 3×, and the shed responses of those
+ * first seconds were most of the slow ones (`npm run bench:overload`). Both within
  * target grow it by one, or by 25 % while both are under half their targets (far from congestion,
  * like TCP's slow start). A window that never reached the limit changes nothing: its latency was
  * not caused by our own concurrency (a GC pause, a JIT warm-up), and an idle service keeps the
@@ -61,6 +65,10 @@ export const SLOW_WINDOWS_BEFORE_CUT = 2;
 
 /** Cut applied when a window is too slow. */
 export const LIMIT_DECREASE_FACTOR = 0.8;
+/** Event-loop utilisation at which a window counts as saturated: cut at once, by half. */
+export const SATURATED_EVENT_LOOP_UTILIZATION = 0.97;
+/** Cut applied at once to a saturated loop. */
+export const LIMIT_SATURATED_DECREASE_FACTOR = 0.5;
 /** Growth while the p90 is under half the target. */
 export const LIMIT_FAST_GROWTH_FACTOR = 1.25;
 
@@ -87,6 +95,14 @@ export function congestionOf(window: LimitWindow, settings: ConcurrencyLimitSett
   return Math.max(latency, loop);
 }
 
+/** Whether the window's loop had (almost) no idle time, with utilisation as a steering signal. */
+export function isSaturated(window: LimitWindow, settings: ConcurrencyLimitSettings): boolean {
+  return (
+    (settings.targetEventLoopUtilization ?? 0) > 0 &&
+    (window.eventLoopUtilization ?? 0) >= SATURATED_EVENT_LOOP_UTILIZATION
+  );
+}
+
 /** The limit for the next window. Pure, so every branch is unit-tested. */
 export function nextConcurrencyLimit(
   limit: number,
@@ -98,6 +114,8 @@ export function nextConcurrencyLimit(
   if (window.completed === 0 || window.peakInFlight < limit) return limit;
   const congestion = congestionOf(window, settings);
   if (congestion > 1) {
+    if (isSaturated(window, settings))
+      return Math.max(settings.min, Math.floor(limit * LIMIT_SATURATED_DECREASE_FACTOR));
     if ((window.slowStreak ?? 1) < SLOW_WINDOWS_BEFORE_CUT) return limit;
     return Math.max(settings.min, Math.floor(limit * LIMIT_DECREASE_FACTOR));
   }

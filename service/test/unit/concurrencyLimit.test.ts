@@ -4,6 +4,7 @@ import {
   AdaptiveConcurrencyLimit,
   congestionOf,
   initialLimit,
+  isSaturated,
   nextConcurrencyLimit,
   percentileOf,
   type ConcurrencyLimitSettings,
@@ -87,11 +88,32 @@ describe('adaptive concurrency limit (AIMD on p90 latency and event-loop utilisa
       assert.equal(congestionOf(loopWindow(1, 10), { ...withLoop, targetLatencyMs: 0 }), 1.25);
     });
 
-    it('a saturated loop cuts the limit though latency is fine (fast requests, CPU-bound process)', () => {
+    it('a loop busy over its target cuts the limit though latency is fine (fast requests, CPU-bound process)', () => {
       assert.equal(nextConcurrencyLimit(20, loopWindow(0.95), withLoop), 16);
       assert.equal(nextConcurrencyLimit(20, loopWindow(0.95, 5, 20, 1), withLoop), 20, 'twice in a row');
-      assert.equal(nextConcurrencyLimit(5, loopWindow(1), withLoop), 4, 'never below min');
+      assert.equal(nextConcurrencyLimit(5, loopWindow(0.9), withLoop), 4, 'never below min');
       assert.equal(nextConcurrencyLimit(20, loopWindow(0.95), settings), 25, 'no loop target: it grows');
+    });
+
+    it('a saturated loop (≥ 97 % busy) halves the limit at once, never below min', () => {
+      assert.equal(
+        nextConcurrencyLimit(20, loopWindow(0.97, 5, 20, 1), withLoop),
+        10,
+        'first window already',
+      );
+      assert.equal(nextConcurrencyLimit(20, loopWindow(1, 5, 20, 3), withLoop), 10);
+      assert.equal(nextConcurrencyLimit(5, loopWindow(1, 5, 5, 1), withLoop), 4, 'never below min');
+      assert.equal(
+        nextConcurrencyLimit(20, loopWindow(1, 5, 19, 1), withLoop),
+        20,
+        'the limit held nobody back',
+      );
+      assert.equal(
+        nextConcurrencyLimit(20, loopWindow(0.969, 5, 20, 1), withLoop),
+        20,
+        'just under: two-window rule',
+      );
+      assert.equal(isSaturated(loopWindow(1), settings), false, 'no loop target: utilisation does not steer');
     });
 
     it('grows by one while the loop is busy but within target, by 25 % only when both signals are under half', () => {
@@ -111,11 +133,12 @@ describe('adaptive concurrency limit (AIMD on p90 latency and event-loop utilisa
         limit.noteInFlight(limit.limit);
         return limit.endWindow(limit.limit, utilization);
       };
-      assert.equal(fastWindow(0.97), 10, 'first saturated window only counts');
-      assert.equal(fastWindow(0.97), 8, 'second in a row cuts');
-      assert.equal(fastWindow(0.97), 6, 'still saturated: cut again');
+      assert.equal(fastWindow(0.9), 10, 'first busy window only counts');
+      assert.equal(fastWindow(0.9), 8, 'second in a row cuts');
+      assert.equal(fastWindow(0.9), 6, 'still busy: cut again');
       assert.equal(fastWindow(0.7), 7, 'within target: +1');
-      assert.equal(fastWindow(0.97), 7, 'the streak started again');
+      assert.equal(fastWindow(0.9), 7, 'the streak started again');
+      assert.equal(fastWindow(0.99), 3, 'saturated: halved at once');
     });
   });
 
