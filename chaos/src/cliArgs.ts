@@ -1,5 +1,5 @@
 /** Command-line parsing for `npm run drill` (pure: unit-tested). */
-import { DEFAULT_GENERATOR_NICE } from './load/generatorPriority';
+import { DEFAULT_GENERATOR_NICE, parseGeneratorNice } from './load/generatorPriority';
 
 export interface CliArgs {
   readonly command: 'run' | 'list' | 'help';
@@ -132,14 +132,9 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
         out.serviceEnv = { ...out.serviceEnv, [match[1] as string]: match[2] as string };
         break;
       }
-      case '--generator-nice': {
-        const value = next();
-        const n = Number(value);
-        if (value === undefined || !Number.isInteger(n) || n < -20 || n > 0)
-          throw new Error(`--generator-nice needs a whole number from -20 to 0, got "${value ?? ''}"`);
-        out.generatorNice = n;
+      case '--generator-nice':
+        out.generatorNice = parseGeneratorNice(next());
         break;
-      }
       case '--grafana-url':
         out.grafanaUrl = requireValue('--grafana-url', next());
         break;

@@ -10,7 +10,11 @@ import {
 } from '../../chaos/src/load/capacityProbe';
 import { type LedgerEntry, LedgerWriter } from '../../chaos/src/load/ledger';
 import { LoadClient } from '../../chaos/src/load/loadClient';
-import { DEFAULT_GENERATOR_NICE, raiseGeneratorPriority } from '../../chaos/src/load/generatorPriority';
+import {
+  DEFAULT_GENERATOR_NICE,
+  parseGeneratorNice,
+  raiseGeneratorPriority,
+} from '../../chaos/src/load/generatorPriority';
 import { runOpenModelLoad } from '../../chaos/src/load/openModelLoad';
 import { recreateAppDatabase } from '../../lab/src/components/postgres';
 import { Lab } from '../../lab/src/lab';
@@ -232,8 +236,7 @@ async function main(): Promise<number> {
   const overloadSeconds = num('overload-seconds', 1, 300);
   const sloMs = num('slo-ms', 1, 10_000);
   const seed = num('seed', 0, 2 ** 31);
-  const generatorNice = num('generator-nice', -20, 0);
-  if (!Number.isInteger(generatorNice)) throw new Error('--generator-nice must be a whole number -20..0');
+  const generatorNice = parseGeneratorNice(values['generator-nice']);
 
   const repoRoot = findRepoRoot();
   const lab = new Lab({

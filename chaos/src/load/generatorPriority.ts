@@ -11,6 +11,14 @@ import { raiseThreadPriority, restoreThreadPriority } from '../../../lab/src/thr
  */
 export const DEFAULT_GENERATOR_NICE = -10;
 
+/** `--generator-nice` of the drill and bench CLIs: a whole number from -20 to 0. */
+export function parseGeneratorNice(value: string | undefined): number {
+  const n = Number(value);
+  if (value === undefined || value.trim() === '' || !Number.isInteger(n) || n < -20 || n > 0)
+    throw new Error(`--generator-nice needs a whole number from -20 to 0, got "${value ?? ''}"`);
+  return n;
+}
+
 /** Raises the calling thread to `nice` (0 = leave it); returns the undo. Needs root or CAP_SYS_NICE. */
 export function raiseGeneratorPriority(nice: number, log: (line: string) => void): () => void {
   if (nice >= 0) return () => undefined;

@@ -114,10 +114,10 @@ export function nextConcurrencyLimit(
   if (window.completed === 0 || window.peakInFlight < limit) return limit;
   const congestion = congestionOf(window, settings);
   if (congestion > 1) {
-    if (isSaturated(window, settings))
-      return Math.max(settings.min, Math.floor(limit * LIMIT_SATURATED_DECREASE_FACTOR));
-    if ((window.slowStreak ?? 1) < SLOW_WINDOWS_BEFORE_CUT) return limit;
-    return Math.max(settings.min, Math.floor(limit * LIMIT_DECREASE_FACTOR));
+    const saturated = isSaturated(window, settings);
+    if (!saturated && (window.slowStreak ?? 1) < SLOW_WINDOWS_BEFORE_CUT) return limit;
+    const factor = saturated ? LIMIT_SATURATED_DECREASE_FACTOR : LIMIT_DECREASE_FACTOR;
+    return Math.max(settings.min, Math.floor(limit * factor));
   }
   const grown =
     congestion < 0.5 ? Math.max(limit + 1, Math.round(limit * LIMIT_FAST_GROWTH_FACTOR)) : limit + 1;
