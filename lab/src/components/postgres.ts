@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -53,9 +54,23 @@ export function unenterableAncestor(
   return undefined;
 }
 
+/** Where PostgreSQL data goes when the postgres user cannot reach the lab folder (/var/tmp is open to all). */
+export const RELOCATED_DATA_ROOT = '/var/tmp/orderlab-postgres';
+
+/**
+ * The data folder of a lab whose own folder the postgres user cannot enter (a clone under /root or
+ * in a `mktemp -d` folder): one per lab folder, stable across `up`/`down`, so a restart finds its
+ * cluster again. Throwaway data, like the rest of the lab's.
+ */
+export function relocatedDataDir(home: string): string {
+  const key = createHash('sha256').update(path.resolve(home)).digest('hex').slice(0, 16);
+  return path.join(RELOCATED_DATA_ROOT, key, 'data');
+}
+
 export function postgresDriver(ctx: LabContext): ComponentDriver {
   const home = path.join(ctx.dir, 'postgres');
-  const dataDir = path.join(home, 'data');
+  // Decided in prepare(): in the lab folder, unless the postgres user cannot reach it.
+  let dataDir = path.join(home, 'data');
   const port = ctx.plan.postgres;
   let bin: string | undefined;
   let user: { uid: number; gid: number } | undefined;
@@ -74,14 +89,15 @@ export function postgresDriver(ctx: LabContext): ComponentDriver {
       );
       bin = findPostgresBin(ctx.env) as string;
       user = serverUser();
-      if (existsSync(path.join(dataDir, 'PG_VERSION'))) return;
       const closed = user ? unenterableAncestor(home, user) : undefined;
-      if (closed)
-        throw new LabError(
-          `PostgreSQL runs as the postgres user, which cannot enter ${closed.path} (mode ${closed.mode.toString(8)}): ` +
-            'put the lab state under a folder others can enter, e.g. `--dir /var/tmp/orderlab-lab` (or LAB_DIR), ' +
-            'or clone the repository outside that folder',
+      if (closed) {
+        dataDir = relocatedDataDir(home);
+        ctx.log(
+          `  postgres: the postgres user cannot enter ${closed.path} (mode ${closed.mode.toString(8)}): its data goes to ${dataDir}`,
         );
+      }
+      if (existsSync(path.join(dataDir, 'PG_VERSION'))) return;
+      mkdirSync(path.dirname(dataDir), { recursive: true, mode: 0o755 });
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       if (user) chownSync(dataDir, user.uid, user.gid);
       const init = spawnSync(
@@ -99,7 +115,7 @@ export function postgresDriver(ctx: LabContext): ComponentDriver {
           '--no-sync',
           '--no-instructions',
         ],
-        { encoding: 'utf8', timeout: 120_000, cwd: home, ...(user ?? {}) },
+        { encoding: 'utf8', timeout: 120_000, cwd: path.dirname(dataDir), ...(user ?? {}) },
       );
       if (init.status !== 0) {
         const reason = init.error
@@ -132,7 +148,7 @@ export function postgresDriver(ctx: LabContext): ComponentDriver {
           'max_connections=300',
         ],
         env: childEnv(ctx.env),
-        cwd: home,
+        cwd: path.dirname(dataDir),
         ...(user ?? {}),
         marker: dataDir,
       };

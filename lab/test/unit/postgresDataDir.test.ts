@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { unenterableAncestor } from '../../src/components/postgres';
+import { relocatedDataDir, unenterableAncestor } from '../../src/components/postgres';
 
 const postgres = { uid: 110, gid: 118 };
 const folders: Record<string, { mode: number; uid: number; gid: number }> = {
@@ -26,5 +26,14 @@ describe('the PostgreSQL data folder must be reachable by the postgres user', ()
     assert.equal(unenterableAncestor('/work/repo/.lab/default/postgres', postgres, stat), undefined);
     assert.equal(unenterableAncestor('/srv/lab', postgres, stat), undefined, 'group search bit');
     assert.equal(unenterableAncestor('/home/pg/lab', postgres, stat), undefined, 'owner search bit');
+  });
+});
+
+describe('a lab the postgres user cannot reach keeps its PostgreSQL data under /var/tmp', () => {
+  it('one stable folder per lab folder', () => {
+    const a = relocatedDataDir('/root/orderlab/.lab/test/postgres');
+    assert.equal(a, relocatedDataDir('/root/orderlab/.lab/test/postgres'), 'same lab, same folder');
+    assert.notEqual(a, relocatedDataDir('/root/orderlab/.lab/drills/postgres'), 'another lab, another');
+    assert.match(a, /^\/var\/tmp\/orderlab-postgres\/[0-9a-f]{16}\/data$/);
   });
 });
