@@ -1,13 +1,17 @@
 import { Pool, types } from 'pg';
 import type { Config } from '../config/config';
+import { TraceContextPool } from '../telemetry/pgPoolContext';
 
 // BIGINT (int8) comes back as a string by default; our amounts and sequence numbers are checked
 // to stay within Number.MAX_SAFE_INTEGER, so parse them as numbers.
 types.setTypeParser(types.builtins.INT8, (v) => Number(v));
 
-/** A pg pool with the timeouts that make a lost database fail fast instead of hanging. */
+/**
+ * A pg pool with the timeouts that make a lost database fail fast instead of hanging; a query that
+ * waits for a connection stays in its request's trace (telemetry/pgPoolContext.ts).
+ */
 export function createPool(db: Config['database'], applicationName: string): Pool {
-  const pool = new Pool({
+  const pool = new TraceContextPool({
     connectionString: db.url,
     max: db.poolMax,
     // Idle connections are closed after idleTimeoutMillis only above this many.

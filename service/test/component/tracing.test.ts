@@ -2,7 +2,7 @@ import { allSpans, spansOfTrace } from '../support/inMemoryTracing';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { testLab, uniqueTopic } from '../../../lab/src/testing';
 import { MESSAGING_TRACER } from '../../src/events/messagingSpans';
@@ -18,7 +18,8 @@ before(async () => {
     for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
       logLines.push(JSON.parse(line) as Record<string, unknown>);
   });
-  svc = await startTestService({ LOG_LEVEL: 'info' }, { logStream });
+  // A pool of 2: concurrent requests then wait for a connection, which must not mix their traces.
+  svc = await startTestService({ LOG_LEVEL: 'info', PG_POOL_MAX: '2', PG_POOL_MIN: '2' }, { logStream });
 });
 after(async () => {
   await svc?.close();
@@ -59,6 +60,7 @@ async function createOrderTrace(
 }
 
 const kafkaScope = (s: ReadableSpan) => s.instrumentationScope.name === MESSAGING_TRACER;
+const isPgSpan = (s: ReadableSpan) => s.instrumentationScope.name.includes('instrumentation-pg');
 
 /**
  * One order through a service running api, relay and worker against the test lab's Kafka; resolves
@@ -136,16 +138,27 @@ describe('one order over HTTP produces one trace', () => {
     assert.equal(server.resource.attributes['service.name'], 'orderlab-test-api');
     assert.ok(server.resource.attributes['service.instance.id']);
 
-    const pgSpans = trace.filter((s) => s.instrumentationScope.name.includes('instrumentation-pg'));
-    const statements = pgSpans.map((s) =>
-      String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? s.name),
-    );
+    const pgSpans = trace.filter((s) => isPgSpan(s));
+    const statements = pgSpans.map((s) => String(s.attributes['db.query.text'] ?? s.name));
     // The order, its lines and its outbox event are one statement (one transaction, one round trip).
     assert.equal(pgSpans.length, 1, `pg spans: ${statements.join(' | ')}`);
     for (const s of pgSpans)
       assert.ok(parentChainReaches(s, server, byId), `${s.name} is not under the HTTP span`);
     for (const table of ['orders', 'order_items', 'outbox'])
       assert.match(statements[0] ?? '', new RegExp(`INSERT INTO ${table}\\b`, 'i'), `writes ${table}`);
+    const [pg] = pgSpans;
+    assert.equal(pg?.kind, SpanKind.CLIENT);
+    assert.equal(
+      pg.parentSpanContext?.spanId,
+      server.spanContext().spanId,
+      "the pg span is the server span's child",
+    );
+    const database = new URL(svc.database.url).pathname.slice(1);
+    assert.equal(pg.name, `pg.query:create_order ${database}`);
+    assert.equal(pg.attributes['db.system.name'], 'postgresql');
+    assert.equal(pg.attributes['db.namespace'], database);
+    assert.equal(pg.attributes['server.port'], Number(new URL(svc.database.url).port));
+    assert.equal(pg.status.code, SpanStatusCode.UNSET);
     assert.equal(server.name, 'POST /v1/orders');
     assert.equal(server.instrumentationScope.name, HTTP_TRACER);
     assert.equal(server.attributes['http.request.method'], 'POST');
@@ -185,6 +198,90 @@ describe('one order over HTTP produces one trace', () => {
     const [unmatched] = await spansOfTrace(callerTrace.replace('4b', '5c'));
     assert.equal(unmatched?.name, 'GET', 'no route: the span is named by the method only');
     assert.equal(unmatched?.attributes['http.route'], undefined);
+  });
+
+  it('requests that waited for a pool connection each keep their own pg span (pool of 2, 24 waiting)', async () => {
+    const created = await postJson(`${svc.baseUrl}/v1/orders`, validOrder({ customerId: 'trace-queue' }));
+    assert.equal(created.status, 201);
+    const orderId = (created.json as { id: string }).id;
+    // Both connections taken: every request queues in pg-pool, and is handed its connection later by
+    // whichever code releases one — here the test, outside any request's trace.
+    const pool = svc.service.pool;
+    const held = [await pool.connect(), await pool.connect()];
+    const traceIds = Array.from({ length: 24 }, (_, i) => `${'ab'.repeat(12)}${String(i).padStart(8, '0')}`);
+    const responses = Promise.all(
+      traceIds.map(async (traceId) => {
+        const res = await fetch(`${svc.baseUrl}/v1/orders/${orderId}`, {
+          headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+        });
+        await res.arrayBuffer();
+        return res.status;
+      }),
+    );
+    const deadline = Date.now() + 10_000;
+    while (pool.waitingCount < traceIds.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    const waited = pool.waitingCount;
+    for (const client of held) client.release();
+    const statuses = await responses;
+    assert.equal(waited, traceIds.length, 'every request waited for a connection');
+    assert.deepEqual(new Set(statuses), new Set([200]));
+    for (const traceId of traceIds) {
+      const spans = await spansOfTrace(traceId);
+      const server = spans.find((s) => s.kind === SpanKind.SERVER);
+      const pg = spans.filter((s) => isPgSpan(s));
+      assert.ok(server, `no server span in trace ${traceId}`);
+      assert.equal(pg.length, 1, `trace ${traceId}: ${spans.map((s) => s.name).join(', ')}`);
+      assert.equal(pg[0]?.parentSpanContext?.spanId, server.spanContext().spanId);
+      assert.match(pg[0]?.name ?? '', /^pg\.query:order_by_id /);
+    }
+  });
+
+  it('a failing query is an error span with the exception, in both pool.query and a checked-out client', async () => {
+    const tracer = trace.getTracer('tracing-test');
+    const parent = tracer.startSpan('test parent');
+    const inParent = <T>(fn: () => Promise<T>) => context.with(trace.setSpan(context.active(), parent), fn);
+    await assert.rejects(
+      inParent(() => svc.service.pool.query('SELECT 1 / $1::int AS x', [0])),
+      { code: '22012' },
+    );
+    const client = await svc.service.pool.connect();
+    try {
+      await assert.rejects(
+        inParent(() => client.query('SELECT $1::int AS x', ['not a number'])),
+        { code: '22P02' },
+      );
+      const ok = await inParent(() => client.query<{ x: number }>('SELECT $1::int AS x', [7]));
+      assert.equal(ok.rows[0]?.x, 7);
+    } finally {
+      client.release();
+    }
+    parent.end();
+    const pg = (await spansOfTrace(parent.spanContext().traceId)).filter((s) => isPgSpan(s));
+    assert.deepEqual(
+      pg.map((s) => [s.name.split(' ')[0], s.status.code]),
+      [
+        ['pg.query:SELECT', SpanStatusCode.ERROR],
+        ['pg.query:SELECT', SpanStatusCode.ERROR],
+        ['pg.query:SELECT', SpanStatusCode.UNSET],
+      ],
+    );
+    assert.match(pg[0]?.status.message ?? '', /division by zero/);
+    assert.match(pg[1]?.status.message ?? '', /invalid input syntax for type integer/);
+    assert.ok(
+      pg[0]?.events.some((e) => e.name === 'exception'),
+      'the exception is recorded',
+    );
+    assert.equal(pg[0]?.attributes['db.query.text'], 'SELECT 1 / $1::int AS x');
+  });
+
+  it('queries outside a trace (polls, probes, metric queries) make no pg span', async () => {
+    const count = async () => (await allSpans()).filter((s) => isPgSpan(s)).length;
+    const before = await count();
+    await svc.service.pool.query('SELECT 1');
+    const client = await svc.service.pool.connect();
+    await client.query('SELECT 2').finally(() => client.release());
+    assert.equal(await count(), before);
   });
 
   it('admin-port scrapes and probes make no spans', async () => {
@@ -253,10 +350,7 @@ describe('one order over HTTP produces one trace', () => {
         parentChainReaches(consumer, producer, byId),
         'the consumer span continues the producer span',
       );
-      const workerPg = pipelineTrace.filter(
-        (s) =>
-          s.instrumentationScope.name.includes('instrumentation-pg') && parentChainReaches(s, consumer, byId),
-      );
+      const workerPg = pipelineTrace.filter((s) => isPgSpan(s) && parentChainReaches(s, consumer, byId));
       assert.ok(workerPg.length >= 1, `no pg spans under the consumer span: ${names}`);
     },
   );
