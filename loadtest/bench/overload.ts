@@ -31,7 +31,9 @@ Runs on its own native lab (PostgreSQL + api) in .lab/bench-overload; every load
                         compares settings or revisions at the same offered load
   --start-rate N        first rate of the capacity ladder, req/s (default 50)
   --growth X            ladder growth per step (default 1.4)
-  --max-steps N         ladder steps at most (default 12)
+  --max-steps N         ladder steps at most, retries included (default 14)
+  --step-retries N      run a failed ladder step again N times before stopping (default 1): one
+                        transient second can fail a 5 s step at a rate the api sustains
   --step-seconds S      seconds per ladder step (default 5)
   --factor X            overload multiple of capacity (default 3)
   --overload-seconds S  overload duration (default 30)
@@ -207,7 +209,8 @@ async function main(): Promise<number> {
       capacity: { type: 'string' },
       'start-rate': { type: 'string', default: '50' },
       growth: { type: 'string', default: '1.4' },
-      'max-steps': { type: 'string', default: '12' },
+      'max-steps': { type: 'string', default: '14' },
+      'step-retries': { type: 'string', default: '1' },
       'step-seconds': { type: 'string', default: '5' },
       factor: { type: 'string', default: '3' },
       'overload-seconds': { type: 'string', default: '30' },
@@ -232,6 +235,8 @@ async function main(): Promise<number> {
   const growth = num('growth', 1.05, 4);
   const maxSteps = num('max-steps', 1, 30);
   const stepSeconds = num('step-seconds', 1, 60);
+  const stepRetries = num('step-retries', 0, 5);
+  if (!Number.isInteger(stepRetries)) throw new Error('--step-retries must be a whole number 0..5');
   const factor = num('factor', 1, 10);
   const overloadSeconds = num('overload-seconds', 1, 300);
   const sloMs = num('slo-ms', 1, 10_000);
@@ -275,6 +280,7 @@ async function main(): Promise<number> {
             growth,
             maxSteps,
             stepSeconds,
+            stepRetries,
             sloMs,
             seed,
             onStep: (step, i) => console.log(`  ${describeStep(step, i)}`),

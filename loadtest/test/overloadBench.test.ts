@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LedgerEntry } from '../../chaos/src/load/ledger';
-import { capacityFrom, evaluateStep, type StepResult } from '../../chaos/src/load/capacityProbe';
+import {
+  capacityFrom,
+  describeStep,
+  evaluateStep,
+  ladderDecision,
+  type StepResult,
+} from '../../chaos/src/load/capacityProbe';
 import { apiGcPerSecond, checkTargets, parseServiceSample, perSecond } from '../bench/overload';
 
 function entry(status: number | null, latencyMs: number, retryAfter?: string): LedgerEntry {
@@ -40,6 +46,49 @@ describe('overload benchmark maths', () => {
     const step = (goodput: number, passed: boolean) => ({ goodput, passed }) as StepResult;
     assert.equal(capacityFrom([step(50, true), step(70, true), step(90, false), step(120, true)]), 70);
     assert.equal(capacityFrom([step(50, false)]), 0);
+  });
+
+  it('a failed step that was run again does not end the ladder: its retry decides', () => {
+    const step = (goodput: number, passed: boolean, retried = false) =>
+      ({ goodput, passed, ...(retried ? { retried } : {}) }) as StepResult;
+    // 739/s failed once on a transient, passed when run again, and the ladder went on.
+    assert.equal(
+      capacityFrom([
+        step(528, true),
+        step(730, false, true),
+        step(739, true),
+        step(1035, true),
+        step(1300, false),
+      ]),
+      1035,
+    );
+    // Failed again after its retry: the ladder stops there.
+    assert.equal(capacityFrom([step(528, true), step(700, false, true), step(690, false)]), 528);
+    assert.equal(capacityFrom([step(50, false, true), step(50, false)]), 0);
+  });
+
+  it('ladder decision: grow on a pass, retry while attempts ≤ retries, else stop', () => {
+    const passed = { passed: true } as StepResult;
+    const failed = { passed: false } as StepResult;
+    assert.equal(ladderDecision(passed, 1, 0), 'grow');
+    assert.equal(ladderDecision(passed, 2, 1), 'grow', 'a retry that passes grows the rate');
+    assert.equal(ladderDecision(failed, 1, 0), 'stop', 'no retries: the first failure stops (the drill)');
+    assert.equal(ladderDecision(failed, 1, 1), 'retry');
+    assert.equal(ladderDecision(failed, 2, 1), 'stop');
+    assert.equal(ladderDecision(failed, 2, 2), 'retry');
+    const line = describeStep(
+      {
+        rate: 739,
+        goodput: 730,
+        okP99Ms: 240,
+        shed: 46,
+        sendLagP99Ms: 2,
+        passed: false,
+        retried: true,
+      } as StepResult,
+      8,
+    );
+    assert.match(line, /^capacity step 9: 739 req\/s .* past SLO, running it again$/);
   });
 
   it('targets: each check can fail on its own', () => {

@@ -22,6 +22,8 @@ export interface StepResult {
   /** How late the generator sent requests (sentAt − intendedAt): large values mean the client, not the service, fell behind. */
   readonly sendLagP99Ms: number;
   readonly passed: boolean;
+  /** This attempt failed and the same rate was run again (the ladder's `stepRetries`). */
+  readonly retried?: boolean;
 }
 
 /** Outcome of one fixed-rate run: goodput and tail latencies, and whether it met the SLO. */
@@ -58,14 +60,32 @@ export function evaluateStep(
   };
 }
 
-/** Capacity = goodput of the last passing step before the first failing one (0 if none passed). */
+/**
+ * Capacity = goodput of the last passing step before the first failing one (0 if none passed).
+ * A failed attempt that was run again (`retried`) is not a failure: its retry decides.
+ */
 export function capacityFrom(steps: readonly StepResult[]): number {
   let capacity = 0;
   for (const s of steps) {
+    if (s.retried) continue;
     if (!s.passed) break;
     capacity = s.goodput;
   }
   return capacity;
+}
+
+/**
+ * What the ladder does after a step: grow the rate, run the same rate again, or stop. A failed
+ * step is run again while `attemptsAtRate` ≤ `stepRetries`: one transient second (a GC, the limit
+ * still learning the new rate, a checkpoint) can fail a 5 s step at a rate the service sustains.
+ */
+export function ladderDecision(
+  step: StepResult,
+  attemptsAtRate: number,
+  stepRetries: number,
+): 'grow' | 'retry' | 'stop' {
+  if (step.passed) return 'grow';
+  return attemptsAtRate <= stepRetries ? 'retry' : 'stop';
 }
 
 export interface CapacityLadder {
@@ -75,6 +95,8 @@ export interface CapacityLadder {
   readonly stepSeconds: number;
   readonly sloMs: number;
   readonly seed: number;
+  /** Times a failed step is run again at the same rate before the ladder stops (default 0). */
+  readonly stepRetries?: number;
   /** Called after each step (progress lines). */
   readonly onStep?: (step: StepResult, index: number) => void;
   readonly signal?: AbortSignal;
@@ -89,6 +111,7 @@ export async function findCapacity(
 ): Promise<{ capacity: number; steps: StepResult[] }> {
   const steps: StepResult[] = [];
   let rate = ladder.startRate;
+  let attemptsAtRate = 0;
   for (let i = 0; i < ladder.maxSteps && !ladder.signal?.aborted; i++) {
     const run = await runOpenModelLoad({
       baseUrl,
@@ -99,11 +122,17 @@ export async function findCapacity(
       ...(ladder.signal ? { signal: ladder.signal } : {}),
       ...(ladder.client ? { client: ladder.client } : {}),
     });
-    const step = evaluateStep(rate, ladder.stepSeconds, run.entries, ladder.sloMs);
+    attemptsAtRate++;
+    const evaluated = evaluateStep(rate, ladder.stepSeconds, run.entries, ladder.sloMs);
+    const decision = ladderDecision(evaluated, attemptsAtRate, ladder.stepRetries ?? 0);
+    const step = decision === 'retry' ? { ...evaluated, retried: true } : evaluated;
     steps.push(step);
     ladder.onStep?.(step, i);
-    if (!step.passed) break;
-    rate = Math.round(rate * ladder.growth);
+    if (decision === 'stop') break;
+    if (decision === 'grow') {
+      rate = Math.round(rate * ladder.growth);
+      attemptsAtRate = 0;
+    }
   }
   return { capacity: capacityFrom(steps), steps };
 }
@@ -113,6 +142,6 @@ export function describeStep(step: StepResult, index: number): string {
   return (
     `capacity step ${index + 1}: ${step.rate.toFixed(0)} req/s → goodput ${step.goodput.toFixed(0)}/s, ` +
     `accepted p99 ${step.okP99Ms.toFixed(0)} ms, shed ${step.shed}, send lag p99 ${step.sendLagP99Ms.toFixed(0)} ms → ` +
-    `${step.passed ? 'within SLO' : 'past SLO'}`
+    `${step.passed ? 'within SLO' : step.retried ? 'past SLO, running it again' : 'past SLO'}`
   );
 }
