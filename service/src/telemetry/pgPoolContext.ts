@@ -24,9 +24,7 @@ const plainConnect = Pool.prototype.connect as (this: Pool, callback?: ConnectCa
 export class TraceContextPool extends Pool {}
 
 TraceContextPool.prototype.connect = function connect(this: Pool, callback?: ConnectCallback): unknown {
-  const bound =
-    typeof callback === 'function' && trace.getSpan(context.active()) !== undefined
-      ? context.bind(context.active(), callback)
-      : callback;
-  return plainConnect.call(this, bound);
+  if (typeof callback !== 'function') return plainConnect.call(this, callback);
+  const active = context.active();
+  return plainConnect.call(this, trace.getSpan(active) ? context.bind(active, callback) : callback);
 } as Pool['connect'];

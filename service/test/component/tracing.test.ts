@@ -138,7 +138,7 @@ describe('one order over HTTP produces one trace', () => {
     assert.equal(server.resource.attributes['service.name'], 'orderlab-test-api');
     assert.ok(server.resource.attributes['service.instance.id']);
 
-    const pgSpans = trace.filter((s) => isPgSpan(s));
+    const pgSpans = trace.filter(isPgSpan);
     const statements = pgSpans.map((s) => String(s.attributes['db.query.text'] ?? s.name));
     // The order, its lines and its outbox event are one statement (one transaction, one round trip).
     assert.equal(pgSpans.length, 1, `pg spans: ${statements.join(' | ')}`);
@@ -229,7 +229,7 @@ describe('one order over HTTP produces one trace', () => {
     for (const traceId of traceIds) {
       const spans = await spansOfTrace(traceId);
       const server = spans.find((s) => s.kind === SpanKind.SERVER);
-      const pg = spans.filter((s) => isPgSpan(s));
+      const pg = spans.filter(isPgSpan);
       assert.ok(server, `no server span in trace ${traceId}`);
       assert.equal(pg.length, 1, `trace ${traceId}: ${spans.map((s) => s.name).join(', ')}`);
       assert.equal(pg[0]?.parentSpanContext?.spanId, server.spanContext().spanId);
@@ -257,7 +257,7 @@ describe('one order over HTTP produces one trace', () => {
       client.release();
     }
     parent.end();
-    const pg = (await spansOfTrace(parent.spanContext().traceId)).filter((s) => isPgSpan(s));
+    const pg = (await spansOfTrace(parent.spanContext().traceId)).filter(isPgSpan);
     assert.deepEqual(
       pg.map((s) => [s.name.split(' ')[0], s.status.code]),
       [
@@ -276,7 +276,7 @@ describe('one order over HTTP produces one trace', () => {
   });
 
   it('queries outside a trace (polls, probes, metric queries) make no pg span', async () => {
-    const count = async () => (await allSpans()).filter((s) => isPgSpan(s)).length;
+    const count = async () => (await allSpans()).filter(isPgSpan).length;
     const before = await count();
     await svc.service.pool.query('SELECT 1');
     const client = await svc.service.pool.connect();
