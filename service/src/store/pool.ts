@@ -1,6 +1,6 @@
 import { Pool, types } from 'pg';
 import type { Config } from '../config/config';
-import { TraceContextPool } from '../telemetry/pgPoolContext';
+import { TraceContextPool } from '../telemetry/pgTracing';
 
 // BIGINT (int8) comes back as a string by default; our amounts and sequence numbers are checked
 // to stay within Number.MAX_SAFE_INTEGER, so parse them as numbers.
@@ -8,7 +8,7 @@ types.setTypeParser(types.builtins.INT8, (v) => Number(v));
 
 /**
  * A pg pool with the timeouts that make a lost database fail fast instead of hanging; a query that
- * waits for a connection stays in its request's trace (telemetry/pgPoolContext.ts).
+ * waits for a connection stays in its request's trace (telemetry/pgTracing.ts).
  */
 export function createPool(db: Config['database'], applicationName: string): Pool {
   const pool = new TraceContextPool({

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { WinstonInstrumentation } from '@opentelemetry/instrumentation-winston';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
@@ -21,13 +20,12 @@ let active: RunningTracing | undefined;
 /**
  * The explicit instrumentation list (CONVENTIONS: never "auto-instrument everything"). HTTP server
  * spans are made by telemetry/httpTelemetry.ts (traceHttpRequests) rather than by the http and
- * express instrumentations: same span, a fraction of the cost (see there). The admin port
+ * express instrumentations, and PostgreSQL client spans by telemetry/pgTracing.ts (TracedClient)
+ * rather than by instrumentation-pg: same spans, a fraction of the cost (see there). The admin port
  * (probes, scrapes) is never traced.
  */
 export function orderlabInstrumentations() {
   return [
-    // Without a parent, pg spans are relay polls, readiness pings and metric queries: noise.
-    new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     // Kafka spans come from events/messagingSpans.ts, one per message, continuing each order's own
     // trace; instrumentation-kafkajs would parent them on the relay's batch and a consumer "poll".
     new GrpcInstrumentation({ ignoreGrpcMethods: [/^Check$/, /^Watch$/, /ServerReflectionInfo/] }),

@@ -7,6 +7,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { testLab, uniqueTopic } from '../../../lab/src/testing';
 import { MESSAGING_TRACER } from '../../src/events/messagingSpans';
 import { HTTP_TRACER } from '../../src/telemetry/httpTelemetry';
+import { PG_TRACER } from '../../src/telemetry/pgTracing';
 import { postJson, startTestService, validOrder, type TestService } from '../support/serviceHarness';
 
 let svc: TestService;
@@ -60,7 +61,7 @@ async function createOrderTrace(
 }
 
 const kafkaScope = (s: ReadableSpan) => s.instrumentationScope.name === MESSAGING_TRACER;
-const isPgSpan = (s: ReadableSpan) => s.instrumentationScope.name.includes('instrumentation-pg');
+const isPgSpan = (s: ReadableSpan) => s.instrumentationScope.name === PG_TRACER;
 
 /**
  * One order through a service running api, relay and worker against the test lab's Kafka; resolves
@@ -273,14 +274,59 @@ describe('one order over HTTP produces one trace', () => {
       'the exception is recorded',
     );
     assert.equal(pg[0]?.attributes['db.query.text'], 'SELECT 1 / $1::int AS x');
+    assert.equal(pg[0]?.attributes['db.operation.name'], 'SELECT');
+    assert.equal(pg[0]?.attributes['db.response.status_code'], '22012', 'the SQLSTATE');
+    assert.equal(pg[2]?.attributes['db.response.status_code'], undefined);
   });
 
-  it('queries outside a trace (polls, probes, metric queries) make no pg span', async () => {
+  it('callback-style queries are spans too, ended when the callback runs, which keeps its context', async () => {
+    const tracer = trace.getTracer('tracing-test');
+    const parent = tracer.startSpan('callback parent');
+    const pool = svc.service.pool;
+    const seen = await context.with(trace.setSpan(context.active(), parent), () =>
+      Promise.all(
+        ['SELECT 1 AS x', 'SELECT nope'].map(
+          (text) =>
+            new Promise<{ failed: boolean; activeSpan: string | undefined }>((resolve) => {
+              pool.query(text, (err: Error | undefined) =>
+                resolve({ failed: !!err, activeSpan: trace.getActiveSpan()?.spanContext().spanId }),
+              );
+            }),
+        ),
+      ),
+    );
+    parent.end();
+    assert.deepEqual(
+      seen.map((s) => s.failed),
+      [false, true],
+    );
+    for (const s of seen)
+      assert.equal(s.activeSpan, parent.spanContext().spanId, 'callback in the caller context');
+    const pg = (await spansOfTrace(parent.spanContext().traceId)).filter(isPgSpan);
+    assert.deepEqual(
+      pg.map((s) => s.status.code).sort(),
+      [SpanStatusCode.UNSET, SpanStatusCode.ERROR].sort(),
+    );
+    for (const s of pg) assert.equal(s.parentSpanContext?.spanId, parent.spanContext().spanId);
+  });
+
+  it('queries outside a trace (polls, probes, metric queries) or in an unsampled one make no pg span', async () => {
     const count = async () => (await allSpans()).filter(isPgSpan).length;
     const before = await count();
     await svc.service.pool.query('SELECT 1');
     const client = await svc.service.pool.connect();
     await client.query('SELECT 2').finally(() => client.release());
+    // A caller that did not sample its trace (traceparent flags 00): its request is not recorded,
+    // nor are its queries.
+    const unsampled = trace.wrapSpanContext({
+      traceId: 'cd'.repeat(16),
+      spanId: 'ef'.repeat(8),
+      traceFlags: 0,
+    });
+    const rows = await context.with(trace.setSpan(context.active(), unsampled), () =>
+      svc.service.pool.query<{ x: number }>('SELECT 3 AS x'),
+    );
+    assert.equal(rows.rows[0]?.x, 3);
     assert.equal(await count(), before);
   });
 
