@@ -3,7 +3,6 @@
  * and a bare node:http + pg baseline, interleaved in one run; ratios compared with a committed
  * baseline. See docs/benchmarks.md and `npm run bench -- --help`.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +19,7 @@ import {
 } from './benchMath';
 import { BENCH_HELP, type BenchOptions, type Endpoint, parseBenchArgs, UsageError } from './benchArgs';
 import { createVariantDatabase, type VariantDatabase } from './benchDatabases';
+import { processCpuSeconds } from './cpuAccounting';
 import { acquirePostgres } from './benchPostgres';
 import { type RunningVariant, startVariant } from './benchProcesses';
 import {
@@ -109,26 +109,6 @@ function loadOptions(
       },
     ],
   };
-}
-
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU seconds (user + system) a process has used so far, from /proc; undefined off Linux. */
-export function processCpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
 }
 
 async function measure(

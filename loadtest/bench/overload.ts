@@ -19,6 +19,7 @@ import { runOpenModelLoad } from '../../chaos/src/load/openModelLoad';
 import { recreateAppDatabase } from '../../lab/src/components/postgres';
 import { Lab } from '../../lab/src/lab';
 import { findRepoRoot } from '../../lab/src/repo';
+import { type CpuWindow, cpuWindow, processCpuSeconds, readCpu } from './cpuAccounting';
 
 const HELP = `Usage: npm run bench:overload -- [options]
 
@@ -158,6 +159,36 @@ export function apiGcPerSecond(samples: readonly ServiceSample[]): { atS: number
     atS: x.atS,
     ms: Math.round((x.gcSecondsTotal! - ordered[i]!.gcSecondsTotal!) * 1e4) / 10,
   }));
+}
+
+/** The api's CPU per answered request (admitted, shed or failed) over the overload, µs. */
+export function apiCpuPerResponse(cpu: CpuWindow, overload: StepResult): number | undefined {
+  const cores = cpu.coresByProcess['api'];
+  const answered = overload.ok + overload.shed + overload.other;
+  if (cores === undefined || answered === 0) return undefined;
+  return (cores * cpu.seconds * 1e6) / answered;
+}
+
+/**
+ * Where the CPU went during the overload, in one line: when the machine is (nearly) all busy, the
+ * load generator and the database are taking cores the api would need, and the figures say more
+ * about the machine than about the service.
+ */
+export function describeCpu(cpu: CpuWindow, overload: StepResult): string {
+  const cores = (name: string) => {
+    const v = cpu.coresByProcess[name];
+    return v === undefined ? 'n/a' : v.toFixed(2);
+  };
+  const perResponse = apiCpuPerResponse(cpu, overload);
+  const machine =
+    cpu.machineBusy === undefined
+      ? 'machine busy n/a'
+      : `machine ${(cpu.machineBusy * 100).toFixed(0)} % busy${cpu.cpuCount !== undefined ? ` (${cpu.cpuCount} CPUs)` : ''}`;
+  return (
+    `CPU during the overload: api ${cores('api')} cores` +
+    (perResponse !== undefined ? ` (${perResponse.toFixed(0)} µs per answered request)` : '') +
+    `, load generator ${cores('generator')} cores, ${machine}`
+  );
 }
 
 /** Goodput, shed and tail latencies per second of the run (by intended send time). */
@@ -306,6 +337,14 @@ async function main(): Promise<number> {
     // and the ledger would charge that to the service.
     const generatorLoop = monitorEventLoopDelay({ resolution: 10 });
     generatorLoop.enable();
+    const cpuCounters = {
+      api: () => processCpuSeconds(api.pid),
+      generator: () => {
+        const used = process.cpuUsage();
+        return (used.user + used.system) / 1e6;
+      },
+    };
+    const cpuBefore = readCpu(cpuCounters);
     const overloadStart = Date.now();
     // The generator's GC pauses per second: a pause delays every response it is reading.
     const generatorGcMs = new Array<number>(overloadSeconds + 2).fill(0);
@@ -340,6 +379,7 @@ async function main(): Promise<number> {
         );
       },
     });
+    const cpu = cpuWindow(cpuBefore, readCpu(cpuCounters));
     clearInterval(sampler);
     generatorLoop.disable();
     gcObserver.disconnect();
@@ -371,6 +411,8 @@ async function main(): Promise<number> {
       eventLoopP99Ms: peakLoopMs,
       generatorLoopP99Ms,
       generatorLoopMaxMs,
+      cpu,
+      apiCpuMicrosPerResponse: apiCpuPerResponse(cpu, overload),
       checks,
     };
     writeFileSync(path.join(dir, 'overload.json'), JSON.stringify(report, null, 2));
@@ -390,11 +432,12 @@ async function main(): Promise<number> {
         `overload ${overloadRate} req/s (${factor}×) for ${overloadSeconds} s: goodput ${overload.goodput.toFixed(0)}/s, ` +
         `shed ${(overload.shed / overloadSeconds).toFixed(0)}/s, other failures ${overload.other}; ` +
         `load generator send lag p99 ${overload.sendLagP99Ms.toFixed(0)} ms, its own event-loop delay p99 ` +
-        `${generatorLoopP99Ms.toFixed(0)} ms (max ${generatorLoopMaxMs.toFixed(0)} ms).\n\n${table}\n`,
+        `${generatorLoopP99Ms.toFixed(0)} ms (max ${generatorLoopMaxMs.toFixed(0)} ms). ${describeCpu(cpu, overload)}\n\n${table}\n`,
     );
     console.log(
       `\n${table}\n\nload generator send lag p99 ${overload.sendLagP99Ms.toFixed(0)} ms, its event-loop delay p99 ` +
-        `${generatorLoopP99Ms.toFixed(0)} ms, max ${generatorLoopMaxMs.toFixed(0)} ms (latencies count from the intended send time)`,
+        `${generatorLoopP99Ms.toFixed(0)} ms, max ${generatorLoopMaxMs.toFixed(0)} ms (latencies count from the intended send time)\n` +
+        describeCpu(cpu, overload),
     );
     const passed = checks.every((c) => c.ok);
     console.log(
