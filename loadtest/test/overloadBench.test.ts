@@ -6,6 +6,7 @@ import {
   describeStep,
   evaluateStep,
   ladderDecision,
+  nextLadderRate,
   type StepResult,
 } from '../../chaos/src/load/capacityProbe';
 import { apiGcPerSecond, checkTargets, parseServiceSample, perSecond } from '../bench/overload';
@@ -67,12 +68,23 @@ describe('overload benchmark maths', () => {
     assert.equal(capacityFrom([step(50, false, true), step(50, false)]), 0);
   });
 
+  it('the next ladder rate grows by the factor and stops past maxRate (the drill: 40 … 300, then stop)', () => {
+    assert.equal(nextLadderRate(40, 1.4), 56);
+    assert.equal(nextLadderRate(1000, 1.4), 1400, 'no cap');
+    const rates = [40];
+    for (let next = nextLadderRate(40, 1.4, 310); next !== undefined; next = nextLadderRate(next, 1.4, 310))
+      rates.push(next);
+    assert.deepEqual(rates, [40, 56, 78, 109, 153, 214, 300]);
+    assert.equal(nextLadderRate(300, 1.4, 420), 420, 'the cap itself is allowed');
+    assert.equal(nextLadderRate(300, 1.4, 419), undefined);
+  });
+
   it('ladder decision: grow on a pass, retry while attempts ≤ retries, else stop', () => {
     const passed = { passed: true } as StepResult;
     const failed = { passed: false } as StepResult;
     assert.equal(ladderDecision(passed, 1, 0), 'grow');
     assert.equal(ladderDecision(passed, 2, 1), 'grow', 'a retry that passes grows the rate');
-    assert.equal(ladderDecision(failed, 1, 0), 'stop', 'no retries: the first failure stops (the drill)');
+    assert.equal(ladderDecision(failed, 1, 0), 'stop', 'no retries: the first failure stops');
     assert.equal(ladderDecision(failed, 1, 1), 'retry');
     assert.equal(ladderDecision(failed, 2, 1), 'stop');
     assert.equal(ladderDecision(failed, 2, 2), 'retry');

@@ -88,10 +88,21 @@ export function ladderDecision(
   return attemptsAtRate <= stepRetries ? 'retry' : 'stop';
 }
 
+/**
+ * The ladder's next rate after a passing step, or undefined when it would pass `maxRate` (the
+ * ladder then stops: the caller has said how much load it can generate or wants to drive).
+ */
+export function nextLadderRate(rate: number, growth: number, maxRate?: number): number | undefined {
+  const next = Math.round(rate * growth);
+  return maxRate !== undefined && next > maxRate ? undefined : next;
+}
+
 export interface CapacityLadder {
   readonly startRate: number;
   readonly growth: number;
   readonly maxSteps: number;
+  /** No step above this rate: the ladder stops after the last step within it (`capped`). */
+  readonly maxRate?: number;
   readonly stepSeconds: number;
   readonly sloMs: number;
   readonly seed: number;
@@ -108,9 +119,10 @@ export interface CapacityLadder {
 export async function findCapacity(
   baseUrl: string,
   ladder: CapacityLadder,
-): Promise<{ capacity: number; steps: StepResult[] }> {
+): Promise<{ capacity: number; steps: StepResult[]; capped: boolean }> {
   const steps: StepResult[] = [];
   let rate = ladder.startRate;
+  let capped = false;
   let attemptsAtRate = 0;
   for (let i = 0; i < ladder.maxSteps && !ladder.signal?.aborted; i++) {
     const run = await runOpenModelLoad({
@@ -130,11 +142,16 @@ export async function findCapacity(
     ladder.onStep?.(step, i);
     if (decision === 'stop') break;
     if (decision === 'grow') {
-      rate = Math.round(rate * ladder.growth);
+      const next = nextLadderRate(rate, ladder.growth, ladder.maxRate);
+      if (next === undefined) {
+        capped = true;
+        break;
+      }
+      rate = next;
       attemptsAtRate = 0;
     }
   }
-  return { capacity: capacityFrom(steps), steps };
+  return { capacity: capacityFrom(steps), steps, capped };
 }
 
 /** One progress line for a ladder step. */
