@@ -9,6 +9,7 @@ export const SERVICE_ENV = {
   shutdownDrainDelayMs: 'SHUTDOWN_DRAIN_DELAY_MS',
   outboxMaxBacklog: 'SHED_MAX_OUTBOX_BACKLOG',
   maxInFlight: 'SHED_MAX_IN_FLIGHT',
+  targetLatencyMs: 'SHED_TARGET_LATENCY_MS',
   maxEventLoopDelayMs: 'SHED_MAX_EVENT_LOOP_DELAY_MS',
   maxPoolWaiting: 'SHED_MAX_POOL_WAITING',
   dbStatementTimeoutMs: 'PG_STATEMENT_TIMEOUT_MS',
