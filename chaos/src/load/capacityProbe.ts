@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { classifyOutcome, percentile } from '../audit/maths';
 import type { LedgerEntry } from './ledger';
 import type { LoadClient } from './loadClient';
@@ -97,6 +98,13 @@ export function nextLadderRate(rate: number, growth: number, maxRate?: number): 
   return maxRate !== undefined && next > maxRate ? undefined : next;
 }
 
+/**
+ * Pause before a failed step is run again: the retry should judge the rate once the transient has
+ * passed. Without it, one ~0.3 s loop stall 8 s after the api started (shed for its event-loop delay)
+ * straddled a CI ladder's 40/s step and its immediate retry, and failed both.
+ */
+export const RETRY_SETTLE_MS = 2000;
+
 export interface CapacityLadder {
   readonly startRate: number;
   readonly growth: number;
@@ -141,6 +149,10 @@ export async function findCapacity(
     steps.push(step);
     ladder.onStep?.(step, i);
     if (decision === 'stop') break;
+    if (decision === 'retry')
+      await sleep(RETRY_SETTLE_MS, undefined, ladder.signal ? { signal: ladder.signal } : {}).catch(
+        () => undefined,
+      );
     if (decision === 'grow') {
       const next = nextLadderRate(rate, ladder.growth, ladder.maxRate);
       if (next === undefined) {
