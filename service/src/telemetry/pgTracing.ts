@@ -3,6 +3,8 @@ import { Client, Pool, type PoolClient, type PoolConfig } from 'pg';
 
 /** Instrumentation scope of the PostgreSQL client spans. */
 export const PG_TRACER = 'orderlab-pg';
+/** Looked up once: a proxy that follows whichever tracer provider is (or later gets) registered. */
+const tracer = trace.getTracer(PG_TRACER);
 
 type QueryCallback = (err: Error | undefined, result: unknown) => void;
 type PlainQuery = (this: Client, ...args: unknown[]) => unknown;
@@ -89,13 +91,11 @@ TracedClient.prototype.query = function query(this: Client, ...args: unknown[]):
   if (database !== undefined) attributes['db.namespace'] = database;
   if (text !== undefined) attributes['db.query.text'] = text;
   if (operation !== undefined) attributes['db.operation.name'] = operation;
-  const span = trace
-    .getTracer(PG_TRACER)
-    .startSpan(
-      `pg.query:${name ?? (operation || 'unknown')}${database ? ` ${database}` : ''}`,
-      { kind: SpanKind.CLIENT, attributes },
-      active,
-    );
+  const span = tracer.startSpan(
+    `pg.query:${name ?? (operation || 'unknown')}${database ? ` ${database}` : ''}`,
+    { kind: SpanKind.CLIENT, attributes },
+    active,
+  );
   const last = args[args.length - 1];
   if (typeof last === 'function') {
     const callback = last as QueryCallback;
