@@ -10,6 +10,7 @@ export const LAB_COMMANDS = [
   'kill',
   'pause',
   'resume',
+  'purge',
   'help',
 ] as const;
 export type LabCommand = (typeof LAB_COMMANDS)[number];
@@ -25,6 +26,8 @@ export interface LabArgs {
   readonly services?: string;
   readonly lines: number;
   readonly json: boolean;
+  /** With purge: remove relocated PostgreSQL data whose lab folder is gone, instead of one lab. */
+  readonly orphans: boolean;
 }
 
 export class UsageError extends Error {}
@@ -38,6 +41,7 @@ export function parseLabArgs(argv: readonly string[]): LabArgs {
   let services: string | undefined;
   let lines = 30;
   let json = false;
+  let orphans = false;
   const rest = [...argv];
   const valueOf = (flag: string, inline: string | undefined): string => {
     const value = inline ?? rest.shift();
@@ -85,6 +89,9 @@ export function parseLabArgs(argv: readonly string[]): LabArgs {
       case '--json':
         json = true;
         break;
+      case '--orphans':
+        orphans = true;
+        break;
       default:
         if (flag.startsWith('-')) throw new UsageError(`unknown option ${flag} (see --help)`);
         if (command === undefined) {
@@ -102,7 +109,10 @@ export function parseLabArgs(argv: readonly string[]): LabArgs {
   if (NEEDS_COMPONENT.includes(command) && component === undefined)
     throw new UsageError(`${command} needs a component, e.g. \`${command} kafka\``);
   if (only !== undefined && command !== 'up') throw new UsageError('--only applies to up');
-  return { command, component, dir, portOffset, only, services, lines, json };
+  if (orphans && command !== 'purge') throw new UsageError('--orphans applies to purge');
+  if (orphans && dir !== undefined)
+    throw new UsageError('purge takes --dir (one lab) or --orphans (data of deleted labs), not both');
+  return { command, component, dir, portOffset, only, services, lines, json, orphans };
 }
 
 /** Offset from the flag, else LAB_PORT_OFFSET, else 0. */
@@ -127,6 +137,10 @@ Commands:
   stop <component>   stop one component gracefully (SIGTERM, then SIGKILL after a timeout)
   kill <component>   SIGKILL one component (crash drill)
   pause <component>  SIGSTOP one component (freeze drill); resume <component> sends SIGCONT
+  purge              down, then delete the lab folder and its PostgreSQL data (everything the lab wrote);
+                     refuses a folder that is not a lab's (no state.json)
+  purge --orphans    delete PostgreSQL data left under /var/tmp/orderlab-postgres by labs whose folder is
+                     gone (a lab in a folder the postgres user cannot enter, e.g. a mktemp -d clone, keeps it there)
   help               this text
 
 Components: postgres, kafka, prometheus, and the services (api; relay/worker and replicas with --services).
@@ -140,6 +154,7 @@ Options:
   --only <list>         with up: only these components
   -n, --lines <n>       with logs: how many lines (default 30)
   --json                with status: machine-readable output
+  --orphans             with purge: see above
   -h, --help            this text
 
 State (pids, ports) lives in <dir>/state.json, logs in <dir>/<component>/<component>.log.

@@ -1,6 +1,16 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { LAB_HELP, parseLabArgs, resolvePortOffset, UsageError } from './args';
-import { Lab } from './lab';
+import { DEFAULT_LAB_DIR, Lab } from './lab';
+import {
+  formatBytes as formatSize,
+  purgeOrphans,
+  purgeRefusal,
+  relocatedFolderOf,
+  type Removed,
+  removeFolder,
+} from './purge';
+import { findRepoRoot } from './repo';
 import { LabError, tailFile } from './processes';
 
 function formatBytes(bytes: number | undefined): string {
@@ -34,6 +44,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(LAB_HELP);
     return 0;
   }
+  if (args.command === 'purge') return purge(args.dir, args.orphans, args.portOffset);
   const lab = new Lab({
     ...(args.dir !== undefined ? { dir: args.dir } : {}),
     portOffset: resolvePortOffset(args.portOffset, process.env),
@@ -113,6 +124,49 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
   }
+}
+
+/** `purge` must look at the folder before a Lab is made for it (that creates the folder). */
+async function purge(
+  dir: string | undefined,
+  orphans: boolean,
+  portOffset: number | undefined,
+): Promise<number> {
+  const show = (p: string): string =>
+    p.startsWith(process.cwd() + path.sep) ? path.relative(process.cwd(), p) : p;
+  const listRemoved = (removed: readonly Removed[]): string =>
+    removed.length === 0
+      ? 'nothing'
+      : removed.map((r) => `${show(r.path)} (${formatSize(r.bytes)})`).join(', ');
+  if (orphans) {
+    const { removed, kept } = purgeOrphans();
+    for (const k of kept)
+      console.log(`  kept ${k.path}: ${k.verdict}${k.labDir !== undefined ? ` (lab ${k.labDir})` : ''}`);
+    const freed = removed.reduce((sum, r) => sum + r.bytes, 0);
+    console.log(
+      `lab purge --orphans: removed ${listRemoved(removed)}; ${kept.length} kept; ${formatSize(freed)} freed`,
+    );
+    return 0;
+  }
+  const repoRoot = findRepoRoot();
+  const target = path.resolve(dir ?? process.env['LAB_DIR'] ?? path.join(repoRoot, DEFAULT_LAB_DIR));
+  const refusal = purgeRefusal(target, repoRoot);
+  if (refusal) throw new LabError(refusal);
+  if (!existsSync(target)) {
+    // No lab folder (never made, or purged): only data it may have left outside it can remain.
+    const r = removeFolder(relocatedFolderOf(target));
+    console.log(
+      `lab purge: no lab in ${show(target)}; stopped nothing, removed ${listRemoved(r ? [r] : [])}`,
+    );
+    return 0;
+  }
+  const lab = new Lab({ dir: target, portOffset: resolvePortOffset(portOffset, process.env) });
+  console.log(`lab purge (${show(target)})`);
+  const result = await lab.purge();
+  console.log(
+    `lab purge: stopped ${result.stopped.length ? result.stopped.join(', ') : 'nothing'}, removed ${listRemoved(result.removed)} in ${result.seconds.toFixed(1)} s`,
+  );
+  return 0;
 }
 
 // kafkajs 2.2.4 schedules a negative timeout on Node 24 (harmless); keep that noise out of the lab's output.

@@ -33,6 +33,7 @@ import {
   tailFile,
   waitForExit,
 } from './processes';
+import { type Removed, relocatedFolderOf, removeFolder } from './purge';
 import { findRepoRoot } from './repo';
 
 export const INFRA_COMPONENTS = ['postgres', 'kafka', 'prometheus'] as const;
@@ -216,6 +217,21 @@ export class Lab {
         );
       return { stopped, seconds: (Date.now() - begin) / 1000 };
     });
+  }
+
+  /**
+   * `down`, then deletes the lab folder and the PostgreSQL data kept outside it (see
+   * relocatedDataDir): everything the lab wrote. The CLI checks the folder with purgeRefusal first.
+   */
+  async purge(): Promise<{ stopped: string[]; removed: Removed[]; seconds: number }> {
+    const begin = Date.now();
+    const { stopped } = await this.down();
+    const removed: Removed[] = [];
+    for (const folder of [relocatedFolderOf(this.dir), this.dir]) {
+      const r = removeFolder(folder);
+      if (r) removed.push(r);
+    }
+    return { stopped, removed, seconds: (Date.now() - begin) / 1000 };
   }
 
   /** Starts one component and waits until it is ready; returns false when it was already running. */

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { LabError, waitUntil } from '../processes';
@@ -67,6 +67,14 @@ export function relocatedDataDir(home: string): string {
   return path.join(RELOCATED_DATA_ROOT, key, 'data');
 }
 
+/** File beside a relocated data folder naming the lab folder it belongs to (`lab purge --orphans` reads it). */
+export const OWNER_FILE = 'lab-dir';
+
+function recordOwner(relocatedDataDir: string, labDir: string): void {
+  mkdirSync(path.dirname(relocatedDataDir), { recursive: true, mode: 0o755 });
+  writeFileSync(path.join(path.dirname(relocatedDataDir), OWNER_FILE), `${path.resolve(labDir)}\n`);
+}
+
 export function postgresDriver(ctx: LabContext): ComponentDriver {
   const home = path.join(ctx.dir, 'postgres');
   // Decided in prepare(): in the lab folder, unless the postgres user cannot reach it.
@@ -92,6 +100,7 @@ export function postgresDriver(ctx: LabContext): ComponentDriver {
       const closed = user ? unenterableAncestor(home, user) : undefined;
       if (closed) {
         dataDir = relocatedDataDir(home);
+        recordOwner(dataDir, ctx.dir);
         ctx.log(
           `  postgres: the postgres user cannot enter ${closed.path} (mode ${closed.mode.toString(8)}): its data goes to ${dataDir}`,
         );

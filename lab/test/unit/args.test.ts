@@ -12,6 +12,7 @@ test('parses commands, components and flags in any order', () => {
     services: undefined,
     lines: 30,
     json: false,
+    orphans: false,
   });
   const logs = parseLabArgs(['logs', 'kafka', '-n', '5']);
   assert.equal(logs.component, 'kafka');
@@ -33,6 +34,14 @@ test('refuses what it cannot do, saying why', () => {
   assert.throws(() => parseLabArgs(['down', '--only', 'kafka']), /--only applies to up/);
   assert.throws(() => parseLabArgs(['stop', 'kafka', 'postgres']), /unexpected argument/);
   assert.throws(() => parseLabArgs(['up', '--verbose']), /unknown option --verbose/);
+  assert.throws(() => parseLabArgs(['down', '--orphans']), /--orphans applies to purge/);
+  assert.throws(() => parseLabArgs(['purge', '--orphans', '--dir', '/tmp/x']), /not both/);
+});
+
+test('purge takes one lab (--dir) or the orphans', () => {
+  assert.equal(parseLabArgs(['purge']).command, 'purge');
+  assert.equal(parseLabArgs(['purge', '--dir', '.lab/x']).dir, '.lab/x');
+  assert.equal(parseLabArgs(['purge', '--orphans']).orphans, true);
 });
 
 test('port offset: flag beats LAB_PORT_OFFSET beats 0', () => {
