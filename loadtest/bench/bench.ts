@@ -16,10 +16,11 @@ import {
   type RoundSample,
   roundOrder,
   summarise,
+  variantCores,
 } from './benchMath';
 import { BENCH_HELP, type BenchOptions, type Endpoint, parseBenchArgs, UsageError } from './benchArgs';
 import { createVariantDatabase, type VariantDatabase } from './benchDatabases';
-import { processCpuSeconds } from './cpuAccounting';
+import { cpuWindow, processCpuSeconds, readCpu } from './cpuAccounting';
 import { acquirePostgres } from './benchPostgres';
 import { type RunningVariant, startVariant } from './benchProcesses';
 import {
@@ -111,6 +112,15 @@ function loadOptions(
   };
 }
 
+/** `  1.00 cores, machine 97 % busy` for a step's progress line, or nothing without readings. */
+function coresNote(sample: RoundSample): string {
+  const cores = variantCores(sample);
+  if (cores === undefined) return '';
+  const machine =
+    sample.machineBusy === undefined ? '' : `, machine ${(sample.machineBusy * 100).toFixed(0)} % busy`;
+  return `  ${cores.toFixed(2)} cores${machine}`;
+}
+
 async function measure(
   running: RunningVariant,
   endpoint: Endpoint,
@@ -120,12 +130,18 @@ async function measure(
   round: number,
 ): Promise<RoundSample> {
   const baseUrl = `http://127.0.0.1:${running.ctx.ports.http}`;
-  const cpuBefore = processCpuSeconds(running.child.pid);
+  const counters = { variant: () => processCpuSeconds(running.child.pid) };
+  const before = readCpu(counters);
   const result = await autocannon(loadOptions(baseUrl, endpoint, ids, opts, seconds));
-  const cpuAfter = processCpuSeconds(running.child.pid);
+  const after = readCpu(counters);
+  const cpuBefore = before.processSeconds['variant'];
+  const cpuAfter = after.processSeconds['variant'];
+  const { machineBusy } = cpuWindow(before, after);
   return {
     okResponses: result['2xx'],
     ...(cpuBefore !== undefined && cpuAfter !== undefined ? { cpuSeconds: cpuAfter - cpuBefore } : {}),
+    durationSeconds: result.duration,
+    ...(machineBusy !== undefined ? { machineBusy } : {}),
     round,
     variant: running.variant.name,
     endpoint,
@@ -236,6 +252,7 @@ async function run(opts: BenchOptions): Promise<number> {
           log(
             `round ${round + 1}/${opts.rounds} ${endpoint.toUpperCase().padEnd(4)} ${r.variant.name.padEnd(13)} ` +
               `${sample.reqPerSec.toFixed(0).padStart(6)} req/s  p99 ${sample.p99Ms.toFixed(1)} ms` +
+              coresNote(sample) +
               (sample.errors + sample.non2xx > 0 ? `  errors ${sample.errors} non-2xx ${sample.non2xx}` : ''),
           );
           if (r.child.exitCode !== null)

@@ -17,7 +17,37 @@ export interface RoundSample {
   readonly okResponses: number;
   /** CPU seconds (user + system) the variant's process used during the step, when known. */
   readonly cpuSeconds?: number;
+  /** Wall-clock seconds of the step (autocannon's measured duration). */
+  readonly durationSeconds?: number;
+  /** Share of all the machine's CPUs that were busy during the step (0..1), when known. */
+  readonly machineBusy?: number;
 }
+
+/** Cores the variant's process used on average during the step (1 = one core all the time). */
+export function variantCores(s: RoundSample): number | undefined {
+  if (s.cpuSeconds === undefined || !s.durationSeconds || s.durationSeconds <= 0) return undefined;
+  return s.cpuSeconds / s.durationSeconds;
+}
+
+/** What held a variant's throughput at saturation, as far as CPU readings can tell. */
+export type BoundBy = 'event loop' | 'machine' | 'neither' | 'unknown';
+
+/**
+ * A Node process whose CPU reaches ~1 core is bound by its one JavaScript thread (GC and libuv
+ * threads add a little, so the mark is 0.9): its req/s is 1 / (main-thread time per request), and
+ * only a cheaper request raises it. Otherwise, with the machine's CPUs ~all busy, the process
+ * lost the cores to the database and the load generator beside it: its req/s says how the
+ * machine was shared, and CPU per request is the fairer comparison. Neither: latency-bound
+ * (connections, pool, database waits).
+ */
+export function boundBy(cores: number | undefined, machineBusy: number | undefined): BoundBy {
+  if (cores === undefined) return 'unknown';
+  if (cores >= EVENT_LOOP_BOUND_CORES) return 'event loop';
+  if (machineBusy === undefined) return 'unknown';
+  return machineBusy >= MACHINE_BOUND_SHARE ? 'machine' : 'neither';
+}
+export const EVENT_LOOP_BOUND_CORES = 0.9;
+export const MACHINE_BOUND_SHARE = 0.85;
 
 /**
  * 2xx responses per CPU-second of the variant's own process: the work a request costs, far less
@@ -46,6 +76,10 @@ export interface VariantSummary {
   readonly non2xx: number;
   /** Median of 2xx per CPU-second of the variant's process; undefined without CPU readings. */
   readonly reqPerCpuSecond: number | undefined;
+  /** Median cores the variant's process used, and share of the machine busy, over its rounds. */
+  readonly cores: number | undefined;
+  readonly machineBusy: number | undefined;
+  readonly boundBy: BoundBy;
 }
 
 export function median(values: readonly number[]): number {
@@ -71,6 +105,8 @@ export function summarise(samples: readonly RoundSample[]): VariantSummary[] {
     const mid = median(rps);
     const min = Math.min(...rps);
     const max = Math.max(...rps);
+    const cores = medianOrUndefined(group.map(variantCores));
+    const machineBusy = medianOrUndefined(group.map((s) => s.machineBusy));
     return {
       variant: group[0]!.variant,
       endpoint: group[0]!.endpoint,
@@ -86,6 +122,9 @@ export function summarise(samples: readonly RoundSample[]): VariantSummary[] {
       errors: group.reduce((sum, s) => sum + s.errors, 0),
       non2xx: group.reduce((sum, s) => sum + s.non2xx, 0),
       reqPerCpuSecond: medianOrUndefined(group.map(reqPerCpuSecond)),
+      cores,
+      machineBusy,
+      boundBy: boundBy(cores, machineBusy),
     };
   });
 }

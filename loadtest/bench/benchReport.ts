@@ -33,6 +33,8 @@ export function summaryRows(summaries: readonly VariantSummary[]): string[][] {
     fmt(s.p975Ms, 1),
     fmt(s.p99Ms, 1),
     fmt(s.reqPerCpuSecond),
+    `${fmt(s.cores, 2)} / ${s.machineBusy === undefined ? '—' : `${fmt(s.machineBusy * 100)} %`}`,
+    s.boundBy,
     `${s.errors}/${s.non2xx}`,
   ]);
 }
@@ -46,6 +48,8 @@ export const SUMMARY_HEADER = [
   'p97.5 ms',
   'p99 ms',
   '2xx per CPU-s',
+  'cores / machine busy',
+  'bound by',
   'errors/non-2xx',
 ];
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   baselineFrom,
+  boundBy,
   compareWithBaseline,
   computeRatios,
   median,
@@ -9,6 +10,7 @@ import {
   type RoundSample,
   roundOrder,
   summarise,
+  variantCores,
 } from '../../bench/benchMath';
 
 function sample(
@@ -42,6 +44,29 @@ describe('reqPerCpuSecond', () => {
   });
 });
 
+describe('variantCores and boundBy', () => {
+  it("turns a step's CPU seconds into cores over its wall-clock duration", () => {
+    assert.equal(variantCores(sample(0, 'a', 'get', 1, { cpuSeconds: 3, durationSeconds: 3 })), 1);
+    assert.equal(variantCores(sample(0, 'a', 'get', 1, { cpuSeconds: 1.5, durationSeconds: 3 })), 0.5);
+    assert.equal(variantCores(sample(0, 'a', 'get', 1, { cpuSeconds: 3 })), undefined);
+    assert.equal(variantCores(sample(0, 'a', 'get', 1, { durationSeconds: 3 })), undefined);
+    assert.equal(variantCores(sample(0, 'a', 'get', 1, { cpuSeconds: 3, durationSeconds: 0 })), undefined);
+  });
+  it('says event loop at ~1 core whatever the machine did', () => {
+    assert.equal(boundBy(1.02, 0.5), 'event loop');
+    assert.equal(boundBy(0.9, undefined), 'event loop');
+  });
+  it('says machine below a core when the CPUs were all but full, neither when they were not', () => {
+    assert.equal(boundBy(0.78, 0.97), 'machine');
+    assert.equal(boundBy(0.78, 0.85), 'machine');
+    assert.equal(boundBy(0.78, 0.84), 'neither');
+  });
+  it('says unknown without the readings it needs', () => {
+    assert.equal(boundBy(undefined, 0.97), 'unknown');
+    assert.equal(boundBy(0.5, undefined), 'unknown');
+  });
+});
+
 describe('median', () => {
   it('takes the middle of an odd count and the mean of the middle two of an even count', () => {
     assert.equal(median([3, 1, 2]), 2);
@@ -69,6 +94,20 @@ describe('summarise', () => {
     assert.equal(s.errors, 1);
     assert.equal(s.non2xx, 2);
     assert.equal(s.requests, 3000);
+  });
+  it('gives the median cores and machine share of the rounds and what bound the variant', () => {
+    const [s] = summarise([
+      sample(0, 'a', 'get', 900, { cpuSeconds: 3.0, durationSeconds: 3, machineBusy: 0.8 }),
+      sample(1, 'a', 'get', 1000, { cpuSeconds: 2.97, durationSeconds: 3, machineBusy: 0.95 }),
+      sample(2, 'a', 'get', 1100, { cpuSeconds: 1.5, durationSeconds: 3, machineBusy: 0.99 }),
+    ]);
+    assert.ok(s);
+    assert.ok(Math.abs((s.cores ?? 0) - 0.99) < 1e-9);
+    assert.equal(s.machineBusy, 0.95);
+    assert.equal(s.boundBy, 'event loop');
+    const [none] = summarise([sample(0, 'b', 'get', 1)]);
+    assert.equal(none?.cores, undefined);
+    assert.equal(none?.boundBy, 'unknown');
   });
   it('keeps variants and endpoints apart', () => {
     const out = summarise([sample(0, 'a', 'post', 1), sample(0, 'a', 'get', 2), sample(0, 'b', 'post', 3)]);
