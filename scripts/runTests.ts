@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { INFRA_COMPONENTS, Lab } from '../lab/src/lab';
+import { hideHarmlessNodeWarnings, nodeOptionsWithoutHarmlessWarnings } from '../lab/src/nodeWarnings';
 import { LabError } from '../lab/src/processes';
 import { findRepoRoot } from '../lab/src/repo';
 import { TEST_LAB_DIR_ENV, testLabDir, testLabPortOffset } from '../lab/src/testing';
@@ -94,7 +95,10 @@ async function main(): Promise<number> {
   }
 
   let lab: Lab | undefined;
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_OPTIONS: nodeOptionsWithoutHarmlessWarnings(process.env['NODE_OPTIONS']),
+  };
   if (!parsed.unit) {
     lab = new Lab({ dir: testLabDir(repoRoot), portOffset: testLabPortOffset(), repoRoot });
     console.log(
@@ -243,6 +247,7 @@ async function stopLabsLeftByTests(repoRoot: string, sharedDir: string | undefin
   return failed;
 }
 
+hideHarmlessNodeWarnings();
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {

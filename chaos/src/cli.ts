@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { hideHarmlessNodeWarnings } from '../../lab/src/nodeWarnings';
 import { type CliArgs, drillPortOffset, HELP, parseCliArgs } from './cliArgs';
 import { DRILLS, findDrill } from './drills';
 import { type DrillRunResult, reportFolder, runDrill } from './runDrill';
@@ -135,6 +136,7 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
+  hideHarmlessNodeWarnings();
   void main().then((code) => {
     process.exitCode = code;
   });

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { LAB_HELP, parseLabArgs, resolvePortOffset, UsageError } from './args';
 import { DEFAULT_LAB_DIR, Lab } from './lab';
+import { hideHarmlessNodeWarnings } from './nodeWarnings';
 import {
   formatBytes as formatSize,
   purgeOrphans,
@@ -169,11 +170,7 @@ async function purge(
   return 0;
 }
 
-// kafkajs 2.2.4 schedules a negative timeout on Node 24 (harmless); keep that noise out of the lab's output.
-process.removeAllListeners('warning');
-process.on('warning', (warning) => {
-  if (warning.name !== 'TimeoutNegativeWarning') console.error(`(node) ${warning.name}: ${warning.message}`);
-});
+hideHarmlessNodeWarnings();
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config/config';
 import { startService } from './startService';
 import { createLogger } from './telemetry/logger';
+import { logProcessWarnings } from './telemetry/processWarnings';
 
 /** Process entry: validate config, start the roles, exit on signals. */
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: config.log.level, service: config.service.name, roles: config.roles });
+  logProcessWarnings(logger);
   try {
     const service = await startService(config, logger);
     service.lifecycle.installSignalHandlers();

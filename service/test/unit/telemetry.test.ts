@@ -333,3 +333,46 @@ describe('tracing preload', () => {
     assert.deepEqual(run({ TELEMETRY_ENABLED: 'false' }), { started: false });
   });
 });
+
+describe('process warnings', () => {
+  const loggerModule = path.join(__dirname, '../../src/telemetry/logger.js');
+  const warningsModule = path.join(__dirname, '../../src/telemetry/processWarnings.js');
+  const run = (level: string) =>
+    spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const l = require(${JSON.stringify(loggerModule)}).createLogger({ level: ${JSON.stringify(level)}, service: 's', roles: ['relay'] });
+         require(${JSON.stringify(warningsModule)}).logProcessWarnings(l);
+         setTimeout(() => {}, -5);
+         process.emitWarning('old API', { type: 'DeprecationWarning', code: 'DEP0999' });
+         setTimeout(() => {}, 20);`,
+      ],
+      { encoding: 'utf8', timeout: 10_000 },
+    );
+
+  it('become JSON log lines instead of plain text on stderr; the known-harmless one at debug', () => {
+    const r = run('debug');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '', 'nothing printed by Node itself');
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const byWarning = new Map(lines.map((l) => [l['warning'], l]));
+    assert.equal(byWarning.get('TimeoutNegativeWarning')?.['level'], 'debug');
+    assert.match(String(byWarning.get('TimeoutNegativeWarning')?.['detail']), /-5 is a negative number/);
+    assert.deepEqual(
+      [byWarning.get('DeprecationWarning')?.['level'], byWarning.get('DeprecationWarning')?.['code']],
+      ['warn', 'DEP0999'],
+    );
+  });
+
+  it('at the default level the harmless one leaves no trace and the rest still shows', () => {
+    const r = run('info');
+    assert.equal(r.stderr, '');
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 1, r.stdout);
+    assert.equal((JSON.parse(lines[0]!) as { warning: string }).warning, 'DeprecationWarning');
+  });
+});
