@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { awaitTopicLeaders } from '../../../service/src/events/kafkaTopics';
 import { LabError, runWithTimeout, waitUntil } from '../processes';
 import { ensureJava, ensureMaven } from '../prerequisites';
 import { readPinnedVersions } from '../repo';
@@ -244,6 +245,13 @@ function newAdmin(brokers: string[]): ReturnType<Kafka['admin']> {
  * Makes the topics exist with at least the given partition counts (creates missing ones, grows
  * smaller ones). Idempotent.
  */
+/** How long ensureTopics waits for every partition of the topics to have a leader. */
+export const TOPIC_LEADERS_TIMEOUT_MS = 30_000;
+
+/**
+ * Creates the missing topics, grows too-small ones, and returns once every partition has a leader
+ * (the service's awaitTopicLeaders: kafkajs's own wait gives up too early, see there).
+ */
 export async function ensureTopics(brokers: string[], topics: readonly TopicSpec[]): Promise<void> {
   const admin = new Kafka({
     clientId: 'orderlab-lab',
@@ -257,8 +265,9 @@ export async function ensureTopics(brokers: string[], topics: readonly TopicSpec
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.name));
     if (missing.length > 0) {
+      // false = another process created them first (tests share a lab): fine, they exist.
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })),
       });
     }
@@ -272,6 +281,11 @@ export async function ensureTopics(brokers: string[], topics: readonly TopicSpec
         await admin.createPartitions({
           topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })),
         });
+    }
+    try {
+      await awaitTopicLeaders(admin, topics, TOPIC_LEADERS_TIMEOUT_MS);
+    } catch (error) {
+      throw new LabError((error as Error).message);
     }
   } finally {
     await admin.disconnect();

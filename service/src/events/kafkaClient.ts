@@ -9,6 +9,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Config } from '../config/config';
+import { awaitTopicLeaders } from './kafkaTopics';
 import { startSendSpans, withProcessSpan } from './messagingSpans';
 import type { OffsetsAdmin } from '../telemetry/consumerLag';
 import type { Logger } from '../telemetry/logger';
@@ -89,9 +90,14 @@ export function createKafkaClient(
         if (missing.length === 0) return [];
         // Another process may create the same topic meanwhile: createTopics then simply reports false.
         await admin.createTopics({
-          waitForLeaders: true,
+          waitForLeaders: false,
           topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor })),
         });
+        await awaitTopicLeaders(
+          admin,
+          missing.map((t) => ({ name: t.topic, partitions: t.partitions })),
+          TOPIC_LEADERS_TIMEOUT_MS,
+        );
         return missing.map((t) => t.topic);
       } finally {
         await admin.disconnect();
@@ -190,6 +196,9 @@ class KafkaEventPublisher implements EventPublisher {
     return this.producer;
   }
 }
+
+/** How long creating the service's topics may wait for their partition leaders. */
+const TOPIC_LEADERS_TIMEOUT_MS = 30_000;
 
 const COMMIT_EVERY_MESSAGES = 50;
 const COMMIT_EVERY_MS = 200;
