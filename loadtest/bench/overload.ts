@@ -8,6 +8,7 @@ import {
   findCapacity,
   type StepResult,
 } from '../../chaos/src/load/capacityProbe';
+import { classifyOutcome, percentile } from '../../chaos/src/audit/maths';
 import { type LedgerEntry, LedgerWriter } from '../../chaos/src/load/ledger';
 import { LoadClient } from '../../chaos/src/load/loadClient';
 import {
@@ -213,6 +214,93 @@ export function perSecond(
   });
 }
 
+/** A second of the overload in which the shed responses were slow because every response was. */
+export interface StallSecond {
+  readonly atS: number;
+  /** Shed responses at or over the target in that second. */
+  readonly slowShed: number;
+  readonly shedP99Ms: number;
+  readonly okP99Ms: number;
+}
+
+/** Where a run's slow shed responses sit (the diagnosis beside the shed-p99 check, not a verdict). */
+export interface ShedTail {
+  readonly targetMs: number;
+  readonly shed: number;
+  /** Shed responses at or over the target. */
+  readonly slowShed: number;
+  readonly stallSeconds: readonly StallSecond[];
+  readonly slowShedInStalls: number;
+  /** Shed p99 over the seconds that were not stalls; NaN when no shed response was there. */
+  readonly shedP99OutsideStallsMs: number;
+}
+
+/**
+ * Splits the overload into seconds (by intended send time) and marks as stalls the seconds whose
+ * shed p99 AND accepted p99 both reached the shed target: deciding to shed takes microseconds, so
+ * when accepted requests are just as late, the whole process was behind — its loop busy or stopped
+ * (a GC pause, the host taking the cores) or the generator itself late — not the shed decision.
+ * The shed-p99 check still counts every request; this says where its misses come from.
+ */
+export function shedTail(
+  entries: readonly LedgerEntry[],
+  start: number,
+  seconds: number,
+  targetMs: number,
+): ShedTail {
+  const shedBySecond: number[][] = Array.from({ length: seconds }, () => []);
+  const okBySecond: number[][] = Array.from({ length: seconds }, () => []);
+  for (const e of entries) {
+    const s = Math.floor((e.intendedAt - start) / 1000);
+    if (s < 0 || s >= seconds) continue;
+    const outcome = classifyOutcome(e);
+    if (outcome === 'shed') shedBySecond[s]!.push(e.latencyMs);
+    else if (outcome === 'ok') okBySecond[s]!.push(e.latencyMs);
+  }
+  const stallSeconds: StallSecond[] = [];
+  const outside: number[] = [];
+  let shed = 0;
+  let slowShed = 0;
+  for (let s = 0; s < seconds; s++) {
+    const latencies = shedBySecond[s]!;
+    const slow = latencies.filter((ms) => ms >= targetMs).length;
+    shed += latencies.length;
+    slowShed += slow;
+    const shedP99Ms = percentile(latencies, 99);
+    const okP99Ms = percentile(okBySecond[s]!, 99);
+    if (slow > 0 && shedP99Ms >= targetMs && okP99Ms >= targetMs)
+      stallSeconds.push({ atS: s, slowShed: slow, shedP99Ms, okP99Ms });
+    else outside.push(...latencies);
+  }
+  return {
+    targetMs,
+    shed,
+    slowShed,
+    stallSeconds,
+    slowShedInStalls: stallSeconds.reduce((sum, st) => sum + st.slowShed, 0),
+    shedP99OutsideStallsMs: percentile(outside, 99),
+  };
+}
+
+/** One line for the report, or undefined when no shed response reached the target. */
+export function describeShedTail(tail: ShedTail, seconds: number): string | undefined {
+  if (tail.slowShed === 0) return undefined;
+  const stalls = tail.stallSeconds
+    .map((st) => `${st.atS}: ${st.shedP99Ms.toFixed(0)}/${st.okP99Ms.toFixed(0)} ms`)
+    .join(', ');
+  const outside = Number.isNaN(tail.shedP99OutsideStallsMs)
+    ? 'none shed'
+    : `${tail.shedP99OutsideStallsMs.toFixed(1)} ms`;
+  return (
+    `shed responses ≥ ${tail.targetMs} ms: ${tail.slowShed} of ${tail.shed}; ` +
+    (tail.stallSeconds.length === 0
+      ? 'spread over the run (no second in which accepted requests were as slow): the shed path itself'
+      : `${tail.slowShedInStalls} of them in ${tail.stallSeconds.length} second(s) in which accepted requests were as late ` +
+        `(second: shed/accepted p99 — ${stalls}): the whole process was behind (loop busy or stalled, or the host), not the shed decision; ` +
+        `shed p99 in the other ${seconds - tail.stallSeconds.length} s: ${outside}`)
+  );
+}
+
 /** `--capacity N`: no ladder, but a short warm-up (JIT, pool) so the overload meets a warm process. */
 async function givenCapacity(
   baseUrl: string,
@@ -387,6 +475,8 @@ async function main(): Promise<number> {
     const generatorLoopMaxMs = Math.max(0, generatorLoop.max / 1e6 - 10);
     const overload = evaluateStep(overloadRate, overloadSeconds, run.entries, sloMs);
     const checks = checkTargets(capacity, overload, peakRss, peakLoopMs);
+    const tail = shedTail(run.entries, run.start, overloadSeconds, TARGETS.shedP99Ms);
+    const tailLine = describeShedTail(tail, overloadSeconds);
 
     const dir = path.join(
       repoRoot,
@@ -402,6 +492,7 @@ async function main(): Promise<number> {
       ladder,
       overload,
       overloadPerSecond: perSecond(run.entries, run.start, overloadSeconds),
+      shedTail: tail,
       gcPauseMsPerSecond: {
         generator: generatorGcMs.map((ms) => Math.round(ms * 10) / 10),
         api: apiGcPerSecond(samples),
@@ -432,12 +523,14 @@ async function main(): Promise<number> {
         `overload ${overloadRate} req/s (${factor}×) for ${overloadSeconds} s: goodput ${overload.goodput.toFixed(0)}/s, ` +
         `shed ${(overload.shed / overloadSeconds).toFixed(0)}/s, other failures ${overload.other}; ` +
         `load generator send lag p99 ${overload.sendLagP99Ms.toFixed(0)} ms, its own event-loop delay p99 ` +
-        `${generatorLoopP99Ms.toFixed(0)} ms (max ${generatorLoopMaxMs.toFixed(0)} ms). ${describeCpu(cpu, overload)}\n\n${table}\n`,
+        `${generatorLoopP99Ms.toFixed(0)} ms (max ${generatorLoopMaxMs.toFixed(0)} ms). ${describeCpu(cpu, overload)}\n\n${table}\n` +
+        (tailLine ? `\n${tailLine}\n` : ''),
     );
     console.log(
       `\n${table}\n\nload generator send lag p99 ${overload.sendLagP99Ms.toFixed(0)} ms, its event-loop delay p99 ` +
         `${generatorLoopP99Ms.toFixed(0)} ms, max ${generatorLoopMaxMs.toFixed(0)} ms (latencies count from the intended send time)\n` +
-        describeCpu(cpu, overload),
+        describeCpu(cpu, overload) +
+        (tailLine ? `\n${tailLine}` : ''),
     );
     const passed = checks.every((c) => c.ok);
     console.log(

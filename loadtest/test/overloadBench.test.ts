@@ -9,7 +9,14 @@ import {
   nextLadderRate,
   type StepResult,
 } from '../../chaos/src/load/capacityProbe';
-import { apiGcPerSecond, checkTargets, parseServiceSample, perSecond } from '../bench/overload';
+import {
+  apiGcPerSecond,
+  checkTargets,
+  describeShedTail,
+  parseServiceSample,
+  perSecond,
+  shedTail,
+} from '../bench/overload';
 
 function entry(status: number | null, latencyMs: number, retryAfter?: string): LedgerEntry {
   return {
@@ -174,5 +181,59 @@ describe('overload benchmark maths', () => {
       ],
     );
     assert.equal(seconds[1]?.okP99Ms, 30);
+  });
+
+  describe('shedTail: where the slow shed responses sit', () => {
+    const at = (s: number, status: number, latencyMs: number): LedgerEntry => ({
+      ...entry(status, latencyMs, status === 503 ? '1' : undefined),
+      intendedAt: 10_000 + s * 1000 + 1,
+    });
+    const calm = (s: number) => [
+      ...Array.from({ length: 98 }, () => at(s, 503, 3)),
+      at(s, 503, 25),
+      at(s, 503, 8),
+      ...Array.from({ length: 50 }, () => at(s, 201, 9)),
+    ];
+    const stall = (s: number) => [
+      ...Array.from({ length: 60 }, () => at(s, 503, 80)),
+      ...Array.from({ length: 40 }, () => at(s, 503, 4)),
+      ...Array.from({ length: 50 }, () => at(s, 201, 95)),
+    ];
+
+    it('marks the seconds where shed and accepted requests were both slow, and gives the p99 without them', () => {
+      const tail = shedTail([...calm(0), ...stall(1), ...calm(2)], 10_000, 3, 20);
+      assert.equal(tail.shed, 300);
+      assert.equal(tail.slowShed, 62);
+      assert.deepEqual(tail.stallSeconds, [{ atS: 1, slowShed: 60, shedP99Ms: 80, okP99Ms: 95 }]);
+      assert.equal(tail.slowShedInStalls, 60);
+      assert.equal(tail.shedP99OutsideStallsMs, 8, 'the 99th of 200 calm shed latencies');
+      const line = describeShedTail(tail, 3) ?? '';
+      assert.match(
+        line,
+        /62 of 300; 60 of them in 1 second\(s\) in which accepted requests were as late \(second: shed\/accepted p99 — 1: 80\/95 ms\)/,
+      );
+      assert.match(line, /shed p99 in the other 2 s: 8\.0 ms/);
+    });
+
+    it('a slow shed second with fast accepted requests is the shed path, not a stall', () => {
+      const slowShedOnly = [
+        ...Array.from({ length: 10 }, () => at(0, 503, 40)),
+        ...Array.from({ length: 10 }, () => at(0, 201, 5)),
+      ];
+      const tail = shedTail(slowShedOnly, 10_000, 1, 20);
+      assert.deepEqual(tail.stallSeconds, []);
+      assert.match(describeShedTail(tail, 1) ?? '', /spread over the run .*the shed path itself/);
+    });
+
+    it('says nothing when no shed response reached the target, and ignores requests outside the run', () => {
+      const tail = shedTail(
+        [...calm(0).filter((e) => e.latencyMs < 20), at(-1, 503, 500), at(5, 503, 500)],
+        10_000,
+        1,
+        20,
+      );
+      assert.equal(tail.slowShed, 0);
+      assert.equal(describeShedTail(tail, 1), undefined);
+    });
   });
 });
