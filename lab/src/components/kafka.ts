@@ -243,14 +243,8 @@ function newAdmin(brokers: string[]): ReturnType<Kafka['admin']> {
 
 /**
  * Makes the topics exist with at least the given partition counts (creates missing ones, grows
- * smaller ones). Idempotent.
- */
-/** How long ensureTopics waits for every partition of the topics to have a leader. */
-export const TOPIC_LEADERS_TIMEOUT_MS = 30_000;
-
-/**
- * Creates the missing topics, grows too-small ones, and returns once every partition has a leader
- * (the service's awaitTopicLeaders: kafkajs's own wait gives up too early, see there).
+ * smaller ones) and returns once every partition has a leader (the service's awaitTopicLeaders:
+ * kafkajs's own wait gives up too early, see there). Idempotent.
  */
 export async function ensureTopics(brokers: string[], topics: readonly TopicSpec[]): Promise<void> {
   const admin = new Kafka({
@@ -283,7 +277,7 @@ export async function ensureTopics(brokers: string[], topics: readonly TopicSpec
         });
     }
     try {
-      await awaitTopicLeaders(admin, topics, TOPIC_LEADERS_TIMEOUT_MS);
+      await awaitTopicLeaders(admin, topics);
     } catch (error) {
       throw new LabError((error as Error).message);
     }

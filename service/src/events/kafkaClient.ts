@@ -96,7 +96,6 @@ export function createKafkaClient(
         await awaitTopicLeaders(
           admin,
           missing.map((t) => ({ name: t.topic, partitions: t.partitions })),
-          TOPIC_LEADERS_TIMEOUT_MS,
         );
         return missing.map((t) => t.topic);
       } finally {
@@ -196,9 +195,6 @@ class KafkaEventPublisher implements EventPublisher {
     return this.producer;
   }
 }
-
-/** How long creating the service's topics may wait for their partition leaders. */
-const TOPIC_LEADERS_TIMEOUT_MS = 30_000;
 
 const COMMIT_EVERY_MESSAGES = 50;
 const COMMIT_EVERY_MS = 200;

@@ -6,6 +6,9 @@ export interface WantedTopic {
   readonly partitions: number;
 }
 
+/** How long a topic's creation may take to show a leader for every partition. */
+export const TOPIC_LEADERS_TIMEOUT_MS = 30_000;
+
 /** Metadata errors that mean "the broker has not caught up with the new topic yet", not a failure. */
 const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 
@@ -33,7 +36,7 @@ export function topicsReady(
 export async function awaitTopicLeaders(
   admin: Pick<Admin, 'fetchTopicMetadata'>,
   wanted: readonly WantedTopic[],
-  timeoutMs: number,
+  timeoutMs = TOPIC_LEADERS_TIMEOUT_MS,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no metadata yet';
