@@ -9,8 +9,17 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import path from 'node:path';
 import { INFRA_COMPONENTS, Lab } from '../lab/src/lab';
 import { hideHarmlessNodeWarnings, nodeOptionsWithoutHarmlessWarnings } from '../lab/src/nodeWarnings';
+import {
+  ensureJava,
+  ensurePrerequisites,
+  isRoot,
+  missingMessage,
+  missingPrerequisites,
+  prerequisitesFor,
+} from '../lab/src/prerequisites';
 import { LabError } from '../lab/src/processes';
 import { findRepoRoot } from '../lab/src/repo';
+import { countJunit, type JunitCounts } from './junitSummary';
 import { TEST_LAB_DIR_ENV, testLabDir, testLabPortOffset } from '../lab/src/testing';
 
 const HELP = `Usage: node dist/scripts/runTests.js [--unit] [--concurrency N] [--keep-lab] [paths...]
@@ -100,6 +109,16 @@ async function main(): Promise<number> {
     NODE_OPTIONS: nodeOptionsWithoutHarmlessWarnings(process.env['NODE_OPTIONS']),
   };
   if (!parsed.unit) {
+    // Every package the suite needs, checked (and installed when root) before any test starts.
+    const missing = missingPrerequisites(prerequisitesFor('tests'), process.env);
+    if (missing.length > 0 && !isRoot()) {
+      console.error(`tests: ${missingMessage(missing, false)}`);
+      return 1;
+    }
+    if (missing.length > 0)
+      console.log(`tests: installing ${missing.map((p) => p.aptPackage).join(' ')} first`);
+    await ensurePrerequisites(missing, (line) => console.log(line));
+    await ensureJava((line) => console.log(line));
     lab = new Lab({ dir: testLabDir(repoRoot), portOffset: testLabPortOffset(), repoRoot });
     console.log(
       `test lab: starting ${INFRA_COMPONENTS.join(', ')} in ${path.relative(repoRoot, lab.dir)} (port offset ${lab.plan.offset})`,
@@ -164,10 +183,15 @@ async function main(): Promise<number> {
     }
     // One total over the phases (node prints a summary per phase): `tests: N passed, N failed, N skipped`.
     if (counted.length > 0) {
-      const sum = (k: keyof JunitCounts) => counted.reduce((n, c) => n + c[k], 0);
+      const sum = (k: 'tests' | 'failed' | 'skipped') => counted.reduce((n, c) => n + c[k], 0);
       console.log(
         `tests: ${sum('tests') - sum('failed') - sum('skipped')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`,
       );
+      const skips = counted.flatMap((c) => c.skips);
+      if (skips.length > 0) {
+        console.log('tests: skipped, and what turns each one on:');
+        for (const skip of skips) console.log(`  - ${skip.name}: ${skip.reason}`);
+      }
     }
   } catch (error) {
     if (error instanceof LabError) {
@@ -196,18 +220,6 @@ async function main(): Promise<number> {
     `tests: ${exitCode === 0 ? 'PASS' : 'FAIL'} — ${files.length} file(s) in ${seconds} s; ${labNote}; report ${path.relative(repoRoot, junit)}`,
   );
   return exitCode;
-}
-
-interface JunitCounts {
-  tests: number;
-  failed: number;
-  skipped: number;
-}
-
-/** Test cases, failures and skips in a JUnit XML report written by node's junit reporter. */
-function countJunit(xml: string): JunitCounts {
-  const count = (re: RegExp) => (xml.match(re) ?? []).length;
-  return { tests: count(/<testcase\b/g), failed: count(/<failure\b/g), skipped: count(/<skipped\b/g) };
 }
 
 /** Test files that measure the service under load (the drills), run alone after the others. */

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { nginxBinary } from '../../lab/src/prerequisites';
 import { envSchema, loadConfig, type Config } from '../../service/src/config/config';
 import {
   bindMounts,
@@ -580,7 +581,9 @@ test('Kafka: the compose image and the native lab pin the same version; topics m
 });
 
 test('nginx accepts the LB config (Debian nginx -t; `resolve` and service names adapted for 1.22)', (t) => {
-  if (spawnSync('nginx', ['-v']).status !== 0) return t.skip('nginx is not installed here');
+  const nginx = nginxBinary(process.env);
+  if (spawnSync(nginx, ['-v']).status !== 0)
+    return t.skip(`nginx is not installed at ${nginx}: npm run lab -- prerequisites installs it`);
   const dir = mkdtempSync(path.join(tmpdir(), 'orderlab-nginx-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   // 1.22 predates `server ... resolve` (open source since 1.27.3) and cannot resolve compose names.
@@ -593,7 +596,7 @@ test('nginx accepts the LB config (Debian nginx -t; `resolve` and service names 
     // The test runner's stdio are sockets, which nginx cannot open() as log files.
     .replace(/\/dev\/std(out|err)/g, `${dir}/$1.log`);
   writeFileSync(path.join(dir, 'nginx.conf'), conf);
-  const result = spawnSync('nginx', ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], {
+  const result = spawnSync(nginx, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], {
     encoding: 'utf8',
   });
   assert.equal(result.status, 0, result.stderr);
@@ -602,7 +605,9 @@ test('nginx accepts the LB config (Debian nginx -t; `resolve` and service names 
 
 test('node as PID 1 stops on SIGTERM when it has a handler and ignores it otherwise (why init: true + handlers)', async (t) => {
   if (spawnSync('unshare', ['-pf', '--mount-proc', 'true']).status !== 0)
-    return t.skip('unshare (PID namespace) not permitted here');
+    return t.skip(
+      'unshare (PID namespace) not permitted here: run the suite as root, not in a restricted container',
+    );
   const runAsPid1 = async (script: string): Promise<{ exitedWithin: number | undefined; output: string }> => {
     const { spawn } = await import('node:child_process');
     const child = spawn('unshare', ['-pf', '--mount-proc', process.execPath, '-e', script], {
@@ -669,7 +674,9 @@ test('Alloy config parses with Alloy’s own syntax parser and ships to the Loki
 
 test('Alertmanager config passes amtool check-config', (t) => {
   if (spawnSync('amtool', ['--version']).status !== 0) {
-    return t.skip('amtool is not installed (Debian: apt-get install prometheus-alertmanager)');
+    return t.skip(
+      'amtool is not installed: npm run lab -- prerequisites installs it (prometheus-alertmanager)',
+    );
   }
   const mount = bindMounts(service('alertmanager'), project.volumes).find((m) =>
     m.target.endsWith('alertmanager.yml'),

@@ -1,4 +1,5 @@
 /** Command-line parsing for `npm run lab -- ...`; pure so it is unit tested. */
+import type { PrerequisiteScope } from './prerequisites';
 
 export const LAB_COMMANDS = [
   'up',
@@ -11,6 +12,7 @@ export const LAB_COMMANDS = [
   'pause',
   'resume',
   'purge',
+  'prerequisites',
   'help',
 ] as const;
 export type LabCommand = (typeof LAB_COMMANDS)[number];
@@ -28,7 +30,13 @@ export interface LabArgs {
   readonly json: boolean;
   /** With purge: remove relocated PostgreSQL data whose lab folder is gone, instead of one lab. */
   readonly orphans: boolean;
+  /** With prerequisites: which command's packages (lab, drills, tests). */
+  readonly scope: PrerequisiteScope;
+  /** With prerequisites: only report, install nothing. */
+  readonly checkOnly: boolean;
 }
+
+export const PREREQUISITE_SCOPES: readonly PrerequisiteScope[] = ['lab', 'drills', 'tests'];
 
 export class UsageError extends Error {}
 
@@ -42,6 +50,8 @@ export function parseLabArgs(argv: readonly string[]): LabArgs {
   let lines = 30;
   let json = false;
   let orphans = false;
+  let scope: PrerequisiteScope | undefined;
+  let checkOnly = false;
   const rest = [...argv];
   const valueOf = (flag: string, inline: string | undefined): string => {
     const value = inline ?? rest.shift();
@@ -92,6 +102,16 @@ export function parseLabArgs(argv: readonly string[]): LabArgs {
       case '--orphans':
         orphans = true;
         break;
+      case '--for': {
+        const text = valueOf(flag, inline);
+        if (!(PREREQUISITE_SCOPES as readonly string[]).includes(text))
+          throw new UsageError(`--for must be one of ${PREREQUISITE_SCOPES.join(', ')}, got "${text}"`);
+        scope = text as PrerequisiteScope;
+        break;
+      }
+      case '--check':
+        checkOnly = true;
+        break;
       default:
         if (flag.startsWith('-')) throw new UsageError(`unknown option ${flag} (see --help)`);
         if (command === undefined) {
@@ -112,7 +132,21 @@ export function parseLabArgs(argv: readonly string[]): LabArgs {
   if (orphans && command !== 'purge') throw new UsageError('--orphans applies to purge');
   if (orphans && dir !== undefined)
     throw new UsageError('purge takes --dir (one lab) or --orphans (data of deleted labs), not both');
-  return { command, component, dir, portOffset, only, services, lines, json, orphans };
+  if ((scope !== undefined || checkOnly) && command !== 'prerequisites')
+    throw new UsageError('--for and --check apply to prerequisites');
+  return {
+    command,
+    component,
+    dir,
+    portOffset,
+    only,
+    services,
+    lines,
+    json,
+    orphans,
+    scope: scope ?? 'tests',
+    checkOnly,
+  };
 }
 
 /** Offset from the flag, else LAB_PORT_OFFSET, else 0. */
@@ -141,6 +175,8 @@ Commands:
                      refuses a folder that is not a lab's (no state.json)
   purge --orphans    delete PostgreSQL data left under /var/tmp/orderlab-postgres by labs whose folder is
                      gone (a lab in a folder the postgres user cannot enter, e.g. a mktemp -d clone, keeps it there)
+  prerequisites      the system packages the lab, drills and tests need (one list): installs the
+                     missing ones with apt-get when root, else names them and the command; exit 1 if missing
   help               this text
 
 Components: postgres, kafka, prometheus, and the services (api; relay/worker and replicas with --services).
@@ -155,6 +191,8 @@ Options:
   -n, --lines <n>       with logs: how many lines (default 30)
   --json                with status: machine-readable output
   --orphans             with purge: see above
+  --for <scope>         with prerequisites: lab (lab up), drills (+ nginx) or tests (default; + chromium, amtool)
+  --check               with prerequisites: report only, install nothing
   -h, --help            this text
 
 State (pids, ports) lives in <dir>/state.json, logs in <dir>/<component>/<component>.log.

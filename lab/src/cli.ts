@@ -13,6 +13,15 @@ import {
 } from './purge';
 import { findRepoRoot } from './repo';
 import { LabError, tailFile } from './processes';
+import {
+  ensureJava,
+  ensurePrerequisites,
+  isRoot,
+  missingMessage,
+  missingPrerequisites,
+  type PrerequisiteScope,
+  prerequisitesFor,
+} from './prerequisites';
 
 function formatBytes(bytes: number | undefined): string {
   return bytes === undefined ? '' : `${Math.round(bytes / 1024 / 1024)} MiB`;
@@ -39,6 +48,31 @@ function printConnection(lab: Lab): void {
   printTable(rows);
 }
 
+/** `lab prerequisites`: one line per package, installs what is missing (root), a one-line summary. */
+async function prerequisites(scope: PrerequisiteScope, checkOnly: boolean): Promise<number> {
+  const wanted = prerequisitesFor(scope);
+  console.log(`lab prerequisites for ${scope}:`);
+  for (const p of wanted)
+    console.log(
+      `  ${p.present(process.env) ? 'ok     ' : 'MISSING'} ${p.aptPackage.padEnd(24)} ${p.what}: ${p.neededFor}`,
+    );
+  const missing = missingPrerequisites(wanted, process.env);
+  if (missing.length > 0 && checkOnly) {
+    console.error(`lab prerequisites: ${missingMessage(missing, isRoot())}`);
+    return 1;
+  }
+  if (missing.length > 0) {
+    await ensurePrerequisites(missing, (line) => console.log(line));
+    await ensureJava((line) => console.log(line));
+  } else if (wanted.some((p) => p.aptPackage === 'default-jdk-headless')) {
+    await ensureJava((line) => console.log(line));
+  }
+  console.log(
+    `lab prerequisites: all ${wanted.length} present for ${scope}${missing.length > 0 ? ` (installed ${missing.map((p) => p.aptPackage).join(' ')})` : ''}`,
+  );
+  return 0;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseLabArgs(argv);
   if (args.command === 'help') {
@@ -46,6 +80,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.command === 'purge') return purge(args.dir, args.orphans, args.portOffset);
+  if (args.command === 'prerequisites') return prerequisites(args.scope, args.checkOnly);
   const lab = new Lab({
     ...(args.dir !== undefined ? { dir: args.dir } : {}),
     portOffset: resolvePortOffset(args.portOffset, process.env),

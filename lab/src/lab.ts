@@ -21,7 +21,7 @@ import { prometheusDriver, reloadPrometheus, writePrometheusConfig } from './com
 import { isServiceBuilt, serviceDriver } from './components/service';
 import type { ComponentDriver, LabContext } from './components/types';
 import { parseServiceSpecs, planPorts, type PortPlan, type ServiceSpec } from './ports';
-import { ensureDiskSpace, ensurePortsFree } from './prerequisites';
+import { ensureDiskSpace, ensurePortsFree, ensurePrerequisites, prerequisitesFor } from './prerequisites';
 import {
   isAlive,
   isOurs,
@@ -178,6 +178,9 @@ export class Lab {
         void (wasStarted ? started : alreadyRunning).push(name);
       const infra = names.filter((n) => (INFRA_COMPONENTS as readonly string[]).includes(n));
       const services = names.filter((n) => !infra.includes(n));
+      // One apt-get for everything missing, before the parallel starts (dpkg takes one install at a time).
+      if (infra.some((n) => !this.isRunning(n)))
+        await ensurePrerequisites(prerequisitesFor('lab'), this.ctx.log, this.ctx.env);
       // Infrastructure starts in parallel; services need PostgreSQL and Kafka (with their topics) first.
       const results = await Promise.allSettled(infra.map(async (n) => record(n, await this.startLocked(n))));
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

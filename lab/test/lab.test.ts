@@ -124,7 +124,7 @@ describe('native lab runtime', { timeout: 240_000 }, () => {
 
   test(
     'kafka: the service topics exist with the partition counts it expects',
-    { skip: !withService && 'service not built' },
+    { skip: !withService && 'service not built: npm run build' },
     async () => {
       assert.equal((await endOffsets('orders.v1')).length, 6);
       assert.equal((await endOffsets('orders.v1.dlq')).length, 1);
@@ -154,7 +154,7 @@ describe('native lab runtime', { timeout: 240_000 }, () => {
   });
 
   test('prometheus: scrapes the api process on its admin port, up == 1', async (t) => {
-    if (!withService) return t.skip('service not built');
+    if (!withService) return t.skip('service not built: npm run build');
     const metrics = await fetch(`${lab.connection().services.api?.adminUrl}/metrics`);
     // Until the service's admin server serves /metrics the target is honestly down: shown as TODO, not hidden.
     const missing = metrics.status === 404;

@@ -4,7 +4,7 @@ import { chownSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { Client } from 'pg';
 import { LabError, waitUntil } from '../processes';
-import { ensureDebianPackage, findPostgresBin, isRoot } from '../prerequisites';
+import { ensurePrerequisites, findPostgresBin, isRoot, prerequisite } from '../prerequisites';
 import { childEnv, type ComponentDriver, type LabContext, type Launch } from './types';
 
 export const APP_ROLE = 'orderlab';
@@ -89,12 +89,7 @@ export function postgresDriver(ctx: LabContext): ComponentDriver {
     stopSignal: 'SIGINT',
     stopTimeoutMs: 20_000,
     async prepare() {
-      await ensureDebianPackage(
-        'PostgreSQL',
-        () => findPostgresBin(ctx.env) !== undefined,
-        'postgresql',
-        ctx.log,
-      );
+      await ensurePrerequisites([prerequisite('postgresql')], ctx.log, ctx.env);
       bin = findPostgresBin(ctx.env) as string;
       user = serverUser();
       const closed = user ? unenterableAncestor(home, user) : undefined;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { prometheusConfig } from '../prometheusConfig';
 import { LabError, runQuick, waitUntil } from '../processes';
-import { ensureDebianPackage } from '../prerequisites';
+import { ensurePrerequisites, prerequisite } from '../prerequisites';
 import { childEnv, type ComponentDriver, type LabContext, type Launch } from './types';
 
 export const SCRAPE_INTERVAL_SECONDS = 5;
@@ -53,12 +53,7 @@ export function prometheusDriver(ctx: LabContext): ComponentDriver {
     stopSignal: 'SIGTERM',
     stopTimeoutMs: 15_000,
     async prepare() {
-      await ensureDebianPackage(
-        'Prometheus',
-        () => !runQuick(binary, ['--version']).missing,
-        'prometheus',
-        ctx.log,
-      );
+      await ensurePrerequisites([prerequisite('prometheus')], ctx.log, ctx.env);
       mkdirSync(path.join(home, 'data'), { recursive: true });
       writePrometheusConfig(ctx);
       const check = runQuick('promtool', ['check', 'config', configPath], 30_000);

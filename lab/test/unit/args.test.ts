@@ -13,12 +13,25 @@ test('parses commands, components and flags in any order', () => {
     lines: 30,
     json: false,
     orphans: false,
+    scope: 'tests',
+    checkOnly: false,
   });
   const logs = parseLabArgs(['logs', 'kafka', '-n', '5']);
   assert.equal(logs.component, 'kafka');
   assert.equal(logs.lines, 5);
   assert.equal(parseLabArgs(['status', '--json']).json, true);
   assert.equal(parseLabArgs(['up', '--services', 'api*2']).services, 'api*2');
+});
+
+test('prerequisites takes a scope and --check, and refuses them elsewhere or misspelt', () => {
+  const parsed = parseLabArgs(['prerequisites', '--for', 'drills', '--check']);
+  assert.deepEqual([parsed.command, parsed.scope, parsed.checkOnly], ['prerequisites', 'drills', true]);
+  assert.equal(parseLabArgs(['prerequisites']).scope, 'tests');
+  assert.throws(
+    () => parseLabArgs(['prerequisites', '--for', 'ci']),
+    /--for must be one of lab, drills, tests, got "ci"/,
+  );
+  assert.throws(() => parseLabArgs(['up', '--check']), /--for and --check apply to prerequisites/);
 });
 
 test('no command or --help means help', () => {

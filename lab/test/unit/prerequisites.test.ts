@@ -3,7 +3,14 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { kafkaServerProperties, newClusterId } from '../../src/components/kafka';
 import { LabError } from '../../src/processes';
-import { ensurePortsFree, javaMajorVersion } from '../../src/prerequisites';
+import {
+  ensurePortsFree,
+  javaMajorVersion,
+  missingMessage,
+  missingPrerequisites,
+  prerequisite,
+  prerequisitesFor,
+} from '../../src/prerequisites';
 
 test('reads the Java major version from both version styles', () => {
   assert.equal(javaMajorVersion('openjdk version "17.0.15" 2025-04-15'), 17);
@@ -40,4 +47,34 @@ test('single-node broker config keeps internal topics at one replica', () => {
 
 test('cluster ids look like StorageTool random-uuid output and never start with a dash', () => {
   for (let i = 0; i < 200; i++) assert.match(newClusterId(), /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+});
+
+test('one package list: each scope adds to the one before (lab ⊂ drills ⊂ tests)', () => {
+  const names = (scope: 'lab' | 'drills' | 'tests') => prerequisitesFor(scope).map((p) => p.aptPackage);
+  assert.deepEqual(names('lab'), ['postgresql', 'prometheus', 'default-jdk-headless', 'maven']);
+  assert.deepEqual(names('drills'), [...names('lab'), 'nginx']);
+  assert.deepEqual(names('tests'), [...names('drills'), 'chromium', 'prometheus-alertmanager']);
+});
+
+test('the missing-package message names every package, why, and one install command', () => {
+  const missing = [prerequisite('nginx'), prerequisite('chromium')];
+  const message = missingMessage(missing, false);
+  assert.match(
+    message,
+    /^missing packages: nginx \(nginx: the drills' load balancer[^)]*\), chromium \(Chromium: /,
+  );
+  assert.match(message, /`sudo apt-get install -y nginx chromium`/);
+  assert.match(
+    missingMessage([prerequisite('maven')], true),
+    /^missing package: maven .*`apt-get install -y maven`/,
+  );
+});
+
+test('binaries named by the environment are what the checks look for', () => {
+  const env = { NGINX_BIN: '/nonexistent/nginx', CHROMIUM_PATH: '/nonexistent/chromium' };
+  assert.deepEqual(
+    missingPrerequisites([prerequisite('nginx'), prerequisite('chromium')], env).map((p) => p.aptPackage),
+    ['nginx', 'chromium'],
+  );
+  assert.throws(() => prerequisite('nginx-full'), /no prerequisite nginx-full/);
 });

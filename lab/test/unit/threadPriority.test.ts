@@ -15,7 +15,7 @@ const privileged = process.getuid?.() === 0;
 
 test(
   'a raised thread keeps its priority while the processes it starts fork at the normal one',
-  { skip: privileged ? false : 'raising a priority needs root or CAP_SYS_NICE' },
+  { skip: privileged ? false : 'raising a priority needs root or CAP_SYS_NICE: run the suite as root' },
   (t) => {
     t.after(() => restoreThreadPriority());
     const normal = getPriority(0);
