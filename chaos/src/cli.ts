@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { hideHarmlessNodeWarnings } from '../../lab/src/nodeWarnings';
+import { ensurePrerequisites, prerequisitesFor } from '../../lab/src/prerequisites';
 import { type CliArgs, drillPortOffset, HELP, parseCliArgs } from './cliArgs';
 import { DRILLS, findDrill } from './drills';
 import { type DrillRunResult, reportFolder, runDrill } from './runDrill';
@@ -46,6 +47,8 @@ export async function executeDrill(
       portOffset: drillPortOffset(args.portOffset, env),
       workDir: path.join(reportDir, 'work'),
       keepLab: args.keepLab,
+      drillName: drill.name,
+      env,
       log,
     });
   }
@@ -121,6 +124,8 @@ async function main(): Promise<number> {
     }
   });
   try {
+    // The native target runs the lab and nginx: install what is missing (root) or name it, before any load.
+    if (args.target === 'native') await ensurePrerequisites(prerequisitesFor('drills'), log);
     const result = await executeDrill(args, log);
     settled = true;
     for (const c of result.report.checks) {

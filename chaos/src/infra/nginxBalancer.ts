@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { isRoot, missingMessage, nginxBinary, prerequisite } from '../../../lab/src/prerequisites';
 import { atNormalPriority } from '../../../lab/src/threadPriority';
 import { killOnExit } from './childProcesses';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +12,7 @@ export interface NginxBalancerOptions {
   readonly listenPort: number;
   /** host:port of each API replica. */
   readonly upstreams: readonly string[];
+  /** The nginx executable (default: NGINX_BIN, else /usr/sbin/nginx). */
   readonly binary?: string;
 }
 
@@ -75,27 +77,32 @@ export class NginxBalancer {
     mkdirSync(path.join(dir, 'tmp'), { recursive: true });
     const conf = path.join(dir, 'nginx.conf');
     writeFileSync(conf, nginxConfig(dir, listenPort, upstreams, process.getuid?.() === 0));
+    const binary = this.options.binary ?? nginxBinary(process.env);
+    if (!existsSync(binary))
+      throw new Error(
+        `nginx is not installed at ${binary}: ${missingMessage([prerequisite('nginx')], isRoot())}`,
+      );
     const child = atNormalPriority(() =>
-      spawn(
-        this.options.binary ?? '/usr/sbin/nginx',
-        ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')],
-        {
-          stdio: 'ignore',
-        },
-      ),
+      spawn(binary, ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')], {
+        stdio: 'ignore',
+      }),
     );
     this.child = child;
+    let spawnError: Error | undefined;
+    child.once('error', (error) => (spawnError = error)); // unhandled, it would throw outside the drill
     killOnExit(child, 'SIGTERM');
     const deadline = Date.now() + 10_000;
     while (!(await isListening(listenPort))) {
-      if (child.exitCode !== null || Date.now() > deadline) {
+      if (spawnError || child.exitCode !== null || Date.now() > deadline) {
         let log = '';
         try {
           log = readFileSync(path.join(dir, 'error.log'), 'utf8').slice(-800);
         } catch {
           // no log yet
         }
-        throw new Error(`nginx did not listen on 127.0.0.1:${listenPort}: ${log}`);
+        throw new Error(
+          `nginx did not listen on 127.0.0.1:${listenPort}: ${spawnError ? `${spawnError.message}; ` : ''}${log}`,
+        );
       }
       await sleep(100);
     }
@@ -103,7 +110,7 @@ export class NginxBalancer {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.pid === undefined) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGQUIT'); // graceful: finish open requests
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

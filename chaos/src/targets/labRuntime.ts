@@ -22,6 +22,8 @@ export interface LabLike {
   pause(name: string): Promise<boolean>;
   resume(name: string): Promise<boolean>;
   isRunning(name: string): boolean;
+  /** Every component with its state (running, paused, stopped). */
+  status(): readonly { readonly name: string; readonly state: 'running' | 'paused' | 'stopped' }[];
   connection(): LabConnectionLike;
 }
 

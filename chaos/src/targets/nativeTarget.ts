@@ -5,6 +5,8 @@ import { PrometheusClient } from '../audit/prometheus';
 import { LatencyProxy } from '../infra/latencyProxy';
 import { NginxBalancer } from '../infra/nginxBalancer';
 import { OwnedProcess } from '../infra/ownedProcess';
+import { ensurePortsFree, nginxBinary } from '../../../lab/src/prerequisites';
+import { DrillLock } from './drillLock';
 import { LAB_INFRA, type LabLike, openLab } from './labRuntime';
 import type { Target, TargetConnection, TargetSetup, TerminationResult } from './target';
 
@@ -20,11 +22,17 @@ export interface NativeTargetOptions {
   readonly log: (line: string) => void;
   /** Opens the lab; injectable for tests. */
   readonly open?: typeof openLab;
+  /** The drill's name, written in the drill lab's lock. */
+  readonly drillName?: string;
+  /** Environment of the drill runner (NGINX_BIN); default process.env. */
+  readonly env?: Record<string, string | undefined>;
 }
 
 /** Every service role the drills use; replicas that a drill does not need stay stopped. */
 const DRILL_LAB_SERVICES = 'api*2,relay,worker';
 const API_REPLICAS = ['api-1', 'api-2'];
+const SERVICES = [...API_REPLICAS, 'relay', 'worker'];
+const ALL_COMPONENTS = [...LAB_INFRA, ...SERVICES];
 /** Pause between one replica being ready and restarting the next (longer than nginx's fail_timeout). */
 const ROLLING_SETTLE_MS = 3000;
 
@@ -63,6 +71,9 @@ export class NativeTarget implements Target {
   readonly kind = 'native' as const;
   private lab: LabLike | undefined;
   private startedLab = false;
+  private lock: DrillLock | undefined;
+  /** Lab components that were running (and not paused) when prepare() began: close() restores that. */
+  private foundRunning = new Set<string>();
   private setup: TargetSetup | undefined;
   private balancer: NginxBalancer | undefined;
   private ownedApi: OwnedProcess | undefined;
@@ -96,6 +107,17 @@ export class NativeTarget implements Target {
       log: (line) => log(`  lab:${line}`),
     });
     const lab = this.lab;
+    // One drill at a time on this lab; a dead drill's nginx or owned api is stopped here.
+    this.lock = new DrillLock(path.join(lab.dir, 'drill.lock'), this.options.drillName ?? 'drill', log);
+    mkdirSync(lab.dir, { recursive: true });
+    await this.lock.acquire();
+    // Known state: nothing frozen by an earlier drill, every infra component up, no service left
+    // running with another drill's environment, the runner's own ports free.
+    for (const name of ALL_COMPONENTS) if (lab.isRunning(name)) this.foundRunning.add(name);
+    for (const { name } of lab.status().filter((c) => c.state === 'paused')) {
+      await lab.resume(name);
+      log(`${name} was left paused (SIGSTOP) by an earlier drill: resumed`);
+    }
     this.startedLab = !LAB_INFRA.some((c) => lab.isRunning(c));
     log(`lab ${lab.dir}: ${this.startedLab ? 'starting' : 'reusing'} postgres, kafka, prometheus`);
     await lab.up([...LAB_INFRA]);
@@ -104,21 +126,31 @@ export class NativeTarget implements Target {
     if (setup.pipeline) wanted.add('relay').add('worker');
     for (const r of API_REPLICAS.slice(0, setup.apiReplicas)) wanted.add(r);
     // Services restart with this drill's environment (shedding bounds differ per drill).
-    for (const name of [...API_REPLICAS, 'relay', 'worker']) {
+    for (const name of SERVICES) {
       if (lab.isRunning(name)) await lab.stop(name);
     }
+    await ensurePortsFree(
+      Object.entries(this.ports).map(([component, port]) => ({
+        component: `drill runner's ${component}`,
+        port,
+      })),
+    );
     for (const name of wanted) await startWithRetry(lab, name, log);
 
     if (setup.ownedApi) await this.startOwnedApi(setup);
     if (setup.loadBalancer && setup.apiReplicas > 0) {
+      const nginxDir = path.join(this.options.workDir, 'nginx');
       this.balancer = new NginxBalancer({
-        dir: path.join(this.options.workDir, 'nginx'),
+        dir: nginxDir,
+        binary: nginxBinary(this.options.env ?? process.env),
         listenPort: this.ports.balancer,
         upstreams: API_REPLICAS.slice(0, setup.apiReplicas).map(
           (r) => new URL(this.serviceConn(r).httpUrl).host,
         ),
       });
       await this.balancer.start();
+      if (this.balancer.pid !== undefined)
+        this.lock.recordOwned({ name: 'nginx', pid: this.balancer.pid, marker: nginxDir });
       log(`nginx balancer on ${this.balancer.url} → ${API_REPLICAS.slice(0, setup.apiReplicas).join(', ')}`);
     }
   }
@@ -169,12 +201,15 @@ export class NativeTarget implements Target {
         DATABASE_URL: databaseUrl,
         KAFKA_BROKERS: conn.kafka.brokers.join(','),
         LOG_LEVEL: 'warn',
+        ORDERLAB_DRILL_WORK: this.options.workDir, // marks it as this drill's (drill.lock)
         ...setup.serviceEnv,
       },
       logPath: path.join(this.options.workDir, 'owned-api.log'),
       readyUrl: `http://127.0.0.1:${ports.admin}/readyz`,
     });
     await this.ownedApi.start();
+    if (this.ownedApi.pid !== undefined)
+      this.lock?.recordOwned({ name: 'owned api', pid: this.ownedApi.pid, marker: this.options.workDir });
     this.options.log(`owned api (pid ${this.ownedApi.pid}) on http://127.0.0.1:${ports.http}`);
   }
 
@@ -267,25 +302,35 @@ export class NativeTarget implements Target {
 
   async close(): Promise<void> {
     const { log } = this.options;
-    await this.balancer?.stop();
-    await this.ownedApi?.kill();
-    await this.proxy?.close();
-    const lab = this.lab;
-    if (!lab) return;
-    // Heal anything a failed drill left broken, then stop what this run started.
-    for (const name of [...LAB_INFRA, ...API_REPLICAS, 'relay', 'worker']) {
+    const problems: string[] = [];
+    const attempt = async (what: string, action: () => Promise<unknown>): Promise<void> => {
       try {
-        await lab.resume(name);
-      } catch {
-        // not running
+        await action();
+      } catch (error) {
+        problems.push(`${what}: ${(error as Error).message}`);
+      }
+    };
+    await attempt('stopping nginx', async () => this.balancer?.stop());
+    await attempt('stopping the owned api', async () => this.ownedApi?.kill());
+    await attempt('closing the latency proxy', async () => this.proxy?.close());
+    const lab = this.lab;
+    if (lab) {
+      // Heal anything a failed drill left broken, then put the lab back as prepare() found it.
+      for (const name of ALL_COMPONENTS) await lab.resume(name).catch(() => false);
+      if (this.startedLab && !this.options.keepLab) {
+        log('stopping the drill lab (it was started by this run)');
+        await attempt('stopping the drill lab', () => lab.down());
+      } else {
+        for (const name of SERVICES)
+          if (lab.isRunning(name) && !this.foundRunning.has(name))
+            await attempt(`stopping ${name}`, () => lab.stop(name));
+        for (const name of ALL_COMPONENTS)
+          if (!lab.isRunning(name) && this.foundRunning.has(name))
+            await attempt(`starting ${name} again`, () => startWithRetry(lab, name, log));
+        log(`drill lab left as found in ${lab.dir} (stop it: npm run lab -- down --dir ${lab.dir})`);
       }
     }
-    if (this.startedLab && !this.options.keepLab) {
-      log('stopping the drill lab (it was started by this run)');
-      await lab.down();
-    } else {
-      for (const name of [...API_REPLICAS, 'relay', 'worker']) if (lab.isRunning(name)) await lab.stop(name);
-      log(`drill lab left running in ${lab.dir} (stop it: npm run lab -- down --dir ${lab.dir})`);
-    }
+    this.lock?.release();
+    if (problems.length > 0) throw new Error(problems.join('; '));
   }
 }

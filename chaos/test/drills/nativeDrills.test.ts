@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { drillPortOffset, parseCliArgs } from '../../src/cliArgs';
@@ -40,6 +41,37 @@ const DRILLS = (process.env['ORDERLAB_TEST_DRILLS'] ?? 'sigterm,broker-loss,over
   .split(',')
   .map((d) => d.trim())
   .filter(Boolean);
+
+/**
+ * One drill's failure never poisons the next: a drill that fails in prepare (no nginx for its load
+ * balancer) ends FAIL naming the cause and leaves the drill lab as it found it (same components
+ * running, nothing paused, no drill lock); the drills after it start from that state.
+ */
+test('a drill that fails in prepare leaves the drill lab as found', { timeout: 120_000 }, async () => {
+  const states = () =>
+    (lab as LabLike)
+      .status()
+      .map((c) => `${c.name}=${c.state}`)
+      .join(' ');
+  // Left by an earlier, broken drill: a paused relay. The failing drill resumes it first.
+  await (lab as LabLike).start('relay');
+  await (lab as LabLike).pause('relay');
+  const before = states().replace('relay=paused', 'relay=running');
+  const args = parseCliArgs(['sigterm', '--short', '--report-dir', 'reports/drills']);
+  const result = await executeDrill(args, (line) => console.log(`  ${line}`), {
+    ...process.env,
+    NGINX_BIN: '/nonexistent/nginx',
+  });
+  console.log(summaryLine(result));
+  assert.equal(result.report.verdict.label, 'FAIL');
+  assert.match(
+    result.report.verdict.reasons.join(' | '),
+    /nginx is not installed at \/nonexistent\/nginx.*apt-get install -y nginx/,
+  );
+  assert.equal(states(), before);
+  assert.equal(existsSync(path.join(labDir, 'drill.lock')), false, 'the drill lock is released');
+  await (lab as LabLike).stop('relay');
+});
 
 for (const name of DRILLS) {
   test(`drill ${name} (short form) passes on the native lab`, { timeout: 300_000 }, async () => {
