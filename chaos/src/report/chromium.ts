@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
+import { chromiumBinary } from '../../../lab/src/prerequisites';
 
-export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+export const CHROMIUM_PATH = chromiumBinary(process.env);
 
 /**
  * Debian's Chromium, headless and offline, with a fresh profile (--user-data-dir, which Playwright

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { launchChromium } from './chromium';
+import { launchChromium } from '../../src/report/chromium';
 
 const GRAFANA_URL = process.env['GRAFANA_URL'] ?? 'http://127.0.0.1:3000';
 
