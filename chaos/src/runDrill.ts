@@ -5,6 +5,7 @@ import { ackedOrderIds, collectDataEvidence, dataChecks } from './audit/dataAudi
 import { ledgerChecks } from './audit/ledgerChecks';
 import { type FaultWindow, perSecond, summarise } from './audit/maths';
 import { collectPrometheusEvidence, type PrometheusEvidence } from './audit/prometheusAudit';
+import { collectTraceEvidence, type TraceEvidence, traceChecks } from './audit/traceAudit';
 import { type Check, decideVerdict, fail, skip } from './audit/verdict';
 import type { Drill, DrillArgs, DrillContext, DrillOutcome } from './drills/drill';
 import { SLO_LATENCY_MS } from './drills/knobs';
@@ -62,6 +63,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
   const checks: Check[] = [];
   let outcome: DrillOutcome = { checks: [], facts: {} };
   let prometheusEvidence: PrometheusEvidence | undefined;
+  let traces: TraceEvidence | undefined;
   let restorePriority = (): void => undefined;
 
   const ctx: DrillContext = {
@@ -157,6 +159,29 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
       } catch (error) {
         checks.push(fail('data audit ran', `could not read PostgreSQL/Kafka: ${(error as Error).message}`));
       }
+      if (conn.jaegerUrl) {
+        try {
+          traces = await collectTraceEvidence({
+            jaegerUrl: conn.jaegerUrl,
+            entries,
+            sampleSize: args.short ? Number.POSITIVE_INFINITY : TRACE_SAMPLE,
+            seed: args.seed,
+            settleS: 20,
+            log,
+          });
+          checks.push(...traceChecks(traces, drill.expectations.traces));
+        } catch (error) {
+          checks.push(
+            fail(
+              'trace audit ran',
+              `could not read Jaeger at ${conn.jaegerUrl}: ${(error as Error).message}`,
+              drill.expectations.traces !== undefined,
+            ),
+          );
+        }
+      } else {
+        checks.push(skip('trace audit', 'this target has no Jaeger query API', false));
+      }
     } else {
       checks.push(skip('data audit', 'this drill runs no event pipeline', false));
     }
@@ -210,6 +235,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
         : {}),
     },
     prometheus: prometheusEvidence,
+    ...(traces ? { traces } : {}),
     checks,
     files,
   });
@@ -227,6 +253,7 @@ export interface ReportInput {
   readonly window: { readonly start: number; readonly end: number };
   readonly facts: Readonly<Record<string, string | number>>;
   readonly prometheus: Omit<PrometheusEvidence, 'checks'> | undefined;
+  readonly traces?: TraceEvidence;
   readonly checks: readonly Check[];
   readonly files: DrillReport['files'];
 }
@@ -253,6 +280,7 @@ export function assembleReport(input: ReportInput): DrillReport {
       alerts: input.prometheus?.alerts ?? [],
       notes: input.prometheus?.notes ?? [],
     },
+    ...(input.traces ? { traces: input.traces } : {}),
     checks: input.checks,
     verdict: decideVerdict(input.checks),
     files: input.files,
@@ -290,6 +318,8 @@ async function warmUp(
 }
 
 const WARM_UP_S = 4;
+/** Acknowledged orders whose traces a full-length drill looks up (short drills look up all). */
+const TRACE_SAMPLE = 500;
 
 function describeSetup(drill: Drill): string {
   const s = drill.setup;

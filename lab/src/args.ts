@@ -160,7 +160,7 @@ export function resolvePortOffset(flag: number | undefined, env: Record<string, 
 
 export const LAB_HELP = `Usage: npm run lab -- <command> [component] [options]
 
-Runs Orderlab's stack natively (no Docker): PostgreSQL, Kafka (KRaft), Prometheus and the service roles.
+Runs Orderlab's stack natively (no Docker): PostgreSQL, Kafka (KRaft), Prometheus, Jaeger and the service roles.
 
 Commands:
   up                 start everything (idempotent); --only postgres,kafka picks components
@@ -179,7 +179,7 @@ Commands:
                      missing ones with apt-get when root, else names them and the command; exit 1 if missing
   help               this text
 
-Components: postgres, kafka, prometheus, and the services (api; relay/worker and replicas with --services).
+Components: postgres, kafka, prometheus, jaeger, and the services (api; relay/worker and replicas with --services).
 
 Options:
   --dir <path>          lab state folder (default .lab/default; env LAB_DIR)

@@ -42,6 +42,11 @@ function printConnection(lab: Lab): void {
     ['postgres', state('postgres'), c.postgres.url],
     ['kafka', state('kafka'), c.kafka.brokers.join(',')],
     ['prometheus', state('prometheus'), c.prometheus.url],
+    [
+      'jaeger',
+      state('jaeger'),
+      `${c.jaeger.queryUrl}/api/traces/<trace id>  (OTLP in ${c.jaeger.otlpHttpUrl})`,
+    ],
   ];
   for (const [name, s] of Object.entries(c.services))
     rows.push([name, state(name), `${s.httpUrl}  grpc ${s.grpcAddress}  admin ${s.adminUrl}`]);

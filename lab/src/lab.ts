@@ -17,6 +17,7 @@ import {
   type TopicSpec,
 } from './components/kafka';
 import { postgresDriver, postgresUrls } from './components/postgres';
+import { jaegerDriver, jaegerUrls } from './components/jaeger';
 import { prometheusDriver, reloadPrometheus, writePrometheusConfig } from './components/prometheus';
 import { isServiceBuilt, serviceDriver } from './components/service';
 import type { ComponentDriver, LabContext } from './components/types';
@@ -36,7 +37,7 @@ import {
 import { type Removed, relocatedFolderOf, removeFolder } from './purge';
 import { findRepoRoot } from './repo';
 
-export const INFRA_COMPONENTS = ['postgres', 'kafka', 'prometheus'] as const;
+export const INFRA_COMPONENTS = ['postgres', 'kafka', 'prometheus', 'jaeger'] as const;
 export const DEFAULT_LAB_DIR = path.join('.lab', 'default');
 const MAX_START_ATTEMPTS = 3;
 /** Log lines of a server that lost its port between our check and its bind. */
@@ -85,6 +86,8 @@ export interface LabConnection {
   readonly dir: string;
   readonly postgres: { url: string; port: number; adminUrl: string };
   readonly kafka: { brokers: string[] };
+  /** Jaeger's query API (traces by id, services) and where the services send OTLP. */
+  readonly jaeger: { queryUrl: string; otlpHttpUrl: string };
   readonly prometheus: { url: string };
   readonly services: Record<string, { httpUrl: string; grpcAddress: string; adminUrl: string; pid?: number }>;
 }
@@ -117,7 +120,10 @@ export class Lab {
       saved !== undefined && Object.values(saved.components).some((c) => isOurs(c.pid, c.marker));
     // While a lab runs in this folder, its saved ports win: `status` or `stop` from another shell must find it.
     if (saved && savedRunning) {
-      this.state = saved;
+      // A lab started before Jaeger was a component has no Jaeger ports in its saved plan.
+      this.state = saved.plan.jaeger
+        ? saved
+        : { ...saved, plan: { ...saved.plan, jaeger: planPorts(saved.portOffset, []).jaeger } };
     } else {
       const portOffset = options.portOffset ?? (env.LAB_PORT_OFFSET ? Number(env.LAB_PORT_OFFSET) : 0);
       const services = options.services ?? env.LAB_SERVICES ?? 'api,relay,worker';
@@ -204,10 +210,10 @@ export class Lab {
     const begin = Date.now();
     return this.withLock(async () => {
       const stopped: string[] = [];
-      const order = [...this.specs.map((s) => s.name), 'prometheus', 'kafka', 'postgres'];
+      const order = [...this.specs.map((s) => s.name), 'jaeger', 'prometheus', 'kafka', 'postgres'];
       const services = order.filter((n) => this.specs.some((s) => s.name === n));
       await Promise.all(services.map(async (n) => (await this.stopLocked(n)) && stopped.push(n)));
-      for (const name of ['prometheus', 'kafka', 'postgres'])
+      for (const name of ['jaeger', 'prometheus', 'kafka', 'postgres'])
         if (await this.stopLocked(name)) stopped.push(name);
       const open: string[] = [];
       for (const name of order) {
@@ -323,6 +329,7 @@ export class Lab {
       postgres: { ...postgresUrls(plan.postgres), port: plan.postgres },
       kafka: { brokers: [`127.0.0.1:${plan.kafka}`] },
       prometheus: { url: `http://127.0.0.1:${plan.prometheus}` },
+      jaeger: jaegerUrls(plan.jaeger),
       services,
     };
   }
@@ -436,6 +443,8 @@ export class Lab {
         return kafkaDriver(this.ctx);
       case 'prometheus':
         return prometheusDriver(this.ctx);
+      case 'jaeger':
+        return jaegerDriver(this.ctx);
       default: {
         const spec = this.specs.find((s) => s.name === name);
         if (!spec)

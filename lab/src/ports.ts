@@ -5,7 +5,23 @@ export const DEFAULT_INFRA_PORTS = {
   kafka: 29092,
   kafkaController: 29093,
   prometheus: 29090,
+  /** Jaeger v2: OTLP in (gRPC, HTTP), query API/UI, query gRPC, health, its own metrics. */
+  jaegerOtlpGrpc: 24317,
+  jaegerOtlpHttp: 24318,
+  jaegerQuery: 26686,
+  jaegerQueryGrpc: 26685,
+  jaegerHealth: 23133,
+  jaegerMetrics: 28888,
 } as const;
+
+export interface JaegerPorts {
+  readonly otlpGrpc: number;
+  readonly otlpHttp: number;
+  readonly query: number;
+  readonly queryGrpc: number;
+  readonly health: number;
+  readonly metrics: number;
+}
 
 /**
  * Base ports of the first replica of each service role; replica i adds i to http/grpc and 10*i to
@@ -44,6 +60,7 @@ export interface PortPlan {
   readonly kafka: number;
   readonly kafkaController: number;
   readonly prometheus: number;
+  readonly jaeger: JaegerPorts;
   readonly services: Record<string, ServicePorts>;
 }
 
@@ -115,6 +132,14 @@ export function planPorts(offset: number, services: readonly ServiceSpec[]): Por
     kafka: shift(DEFAULT_INFRA_PORTS.kafka),
     kafkaController: shift(DEFAULT_INFRA_PORTS.kafkaController),
     prometheus: shift(DEFAULT_INFRA_PORTS.prometheus),
+    jaeger: {
+      otlpGrpc: shift(DEFAULT_INFRA_PORTS.jaegerOtlpGrpc),
+      otlpHttp: shift(DEFAULT_INFRA_PORTS.jaegerOtlpHttp),
+      query: shift(DEFAULT_INFRA_PORTS.jaegerQuery),
+      queryGrpc: shift(DEFAULT_INFRA_PORTS.jaegerQueryGrpc),
+      health: shift(DEFAULT_INFRA_PORTS.jaegerHealth),
+      metrics: shift(DEFAULT_INFRA_PORTS.jaegerMetrics),
+    },
     services: servicePorts,
   };
 }
@@ -126,6 +151,7 @@ export function portsByComponent(plan: PortPlan): { component: string; port: num
     { component: 'kafka', port: plan.kafka },
     { component: 'kafka', port: plan.kafkaController },
     { component: 'prometheus', port: plan.prometheus },
+    ...Object.values(plan.jaeger).map((port) => ({ component: 'jaeger', port })),
   ];
   for (const [name, ports] of Object.entries(plan.services)) {
     list.push(

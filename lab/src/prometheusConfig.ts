@@ -31,6 +31,12 @@ export function prometheusConfig(input: PrometheusConfigInput): string {
       ],
     },
   ];
+  scrapeConfigs.push({
+    job_name: 'jaeger',
+    static_configs: [
+      { targets: [`127.0.0.1:${input.plan.jaeger.metrics}`], labels: { role: 'jaeger', instance: 'jaeger' } },
+    ],
+  });
   if (serviceTargets.length > 0) {
     scrapeConfigs.push({ job_name: 'orderlab', metrics_path: '/metrics', static_configs: serviceTargets });
   }

@@ -25,6 +25,8 @@ export interface PinnedVersions {
   readonly log4j: string;
   /** maven-dependency-plugin that copies the jars (named in full so Maven need not guess a version). */
   readonly mavenDependencyPlugin: string;
+  /** Jaeger v2 module version (github.com/jaegertracing/jaeger), built once from the Go module proxy. */
+  readonly jaeger: string;
 }
 
 export function readPinnedVersions(repoRoot: string): PinnedVersions {

@@ -22,8 +22,8 @@ const lab = new Lab({
   log: () => undefined,
 });
 const components = withService
-  ? ['postgres', 'kafka', 'prometheus', 'api']
-  : ['postgres', 'kafka', 'prometheus'];
+  ? ['postgres', 'kafka', 'prometheus', 'jaeger', 'api']
+  : ['postgres', 'kafka', 'prometheus', 'jaeger'];
 
 function kafkaClient(): Kafka {
   return new Kafka({

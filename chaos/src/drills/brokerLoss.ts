@@ -27,6 +27,7 @@ export const brokerLoss: Drill = {
     minAcceptedShare: { share: 0.99, phases: ['before'] },
     recoversWithinS: 12,
     data: { confirmWithinS: 60 },
+    traces: { minCompleteShare: 1 },
     alerts: [
       {
         name: ALERTS.outboxStale,

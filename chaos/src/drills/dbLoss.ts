@@ -25,6 +25,7 @@ export const dbLoss: Drill = {
     failFastP99Ms: 2500,
     recoversWithinS: 15,
     data: { confirmWithinS: 60 },
+    traces: { minCompleteShare: 1 },
     alerts: [
       {
         name: ALERTS.availabilityBurn,

@@ -23,6 +23,12 @@ export interface DrillExpectations {
   readonly minGoodputRatioInFault?: number;
   /** Data audit: acknowledged orders exist, are in the topic and confirmed once within this time. */
   readonly data: { readonly confirmWithinS: number };
+  /**
+   * Trace audit (Jaeger): at least this share of the sampled acknowledged orders is one complete
+   * trace (HTTP server span → pg write → relay producer → worker consumer → worker pg). Without it
+   * the figures are reported as advisory only (e.g. overload, where the exporter drops spans by design).
+   */
+  readonly traces?: { readonly minCompleteShare: number };
   /** Prometheus alerts (ALERTS series) that must fire during the drill and resolve afterwards. */
   readonly alerts: readonly ExpectedAlert[];
   /** Seconds after a fault ends that count as recovery (where recovery-only failures are explained). */

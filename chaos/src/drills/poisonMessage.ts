@@ -37,6 +37,7 @@ export const poisonMessage: Drill = {
     maxUnexplainedFailures: 0,
     minAcceptedShare: { share: 0.99, phases: ['before', 'fault', 'recovery', 'after'] },
     data: { confirmWithinS: 60 },
+    traces: { minCompleteShare: 1 },
     alerts: [
       {
         name: ALERTS.dlqGrowth,

@@ -57,6 +57,7 @@ export const sigterm: Drill = {
     maxUnexplainedFailures: 0,
     minAcceptedShare: { share: 1, phases: ['before'] },
     data: { confirmWithinS: 60 },
+    traces: { minCompleteShare: 1 },
     alerts: [],
     recoveryGraceS: 3,
   },

@@ -35,6 +35,7 @@ export const slowDependency: Drill = {
     minAcceptedShare: { share: 0.99, phases: ['before'] },
     recoversWithinS: 15,
     data: { confirmWithinS: 60 },
+    traces: { minCompleteShare: 1 },
     alerts: [],
     recoveryGraceS: 10,
   },

@@ -14,6 +14,7 @@ export const workerCrash: Drill = {
     maxUnexplainedFailures: 0,
     minAcceptedShare: { share: 0.99, phases: ['before', 'fault', 'recovery', 'after'] },
     data: { confirmWithinS: 60 },
+    traces: { minCompleteShare: 1 },
     alerts: [
       {
         name: ALERTS.consumerLag,

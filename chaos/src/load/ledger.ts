@@ -17,6 +17,8 @@ export interface LedgerEntry {
   /** completedAt - intendedAt (no coordinated omission). */
   readonly latencyMs: number;
   readonly orderId?: string;
+  /** Trace id the request carried in its W3C traceparent (sampled): the trace audit looks it up in Jaeger. */
+  readonly traceId?: string;
   /** Transport error code (ECONNREFUSED, ECONNRESET, timeout, client_overflow) or problem type of an error body. */
   readonly errorCode?: string;
   /** `detail` of a problem+json error body (e.g. which limit shed the request), shortened. */

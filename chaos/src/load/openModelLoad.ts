@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LedgerEntry } from './ledger';
 import { LoadClient } from './loadClient';
@@ -175,6 +175,8 @@ export async function runOpenModelLoad(options: OpenModelLoadOptions): Promise<L
   const send = async (i: number, intendedAt: number, body: string): Promise<void> => {
     const requestId = `${runId}-${i}`;
     const idempotencyKey = `drill-${runId}-${i}`;
+    // Each request starts its own sampled trace, so the audit can find it without asking the service.
+    const traceId = randomBytes(16).toString('hex');
     const sentAt = Date.now();
     try {
       const response = await client.request(url, {
@@ -183,6 +185,7 @@ export async function runOpenModelLoad(options: OpenModelLoadOptions): Promise<L
           'content-type': 'application/json',
           'idempotency-key': idempotencyKey,
           'x-request-id': requestId,
+          traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
         },
         body,
         timeoutMs,
@@ -211,6 +214,7 @@ export async function runOpenModelLoad(options: OpenModelLoadOptions): Promise<L
         completedAt,
         status: response.status,
         latencyMs: completedAt - intendedAt,
+        traceId,
         ...(orderId !== undefined ? { orderId } : {}),
         ...(problemType !== undefined ? { errorCode: problemType } : {}),
         ...(problemDetail !== undefined ? { errorDetail: problemDetail } : {}),

@@ -133,7 +133,58 @@ ${throughput}${latency}${backlog}${lag}
 <h2>SLO figures (Prometheus, drill window)</h2><table>${slo || '<tr><td>no figures</td></tr>'}</table>
 <h2>Alerts (Prometheus ALERTS)</h2><table><tr><th>alert</th><th>fired at</th><th>resolved at</th></tr>${alerts || '<tr><td colspan="3">none expected</td></tr>'}</table>
 ${report.prometheus.notes.length ? `<ul class="muted">${report.prometheus.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
+${traceSection(report)}
 <h2>Files</h2><p class="muted">${escapeHtml(report.files.json)} · ${escapeHtml(report.files.ledger)}</p>
 </body></html>
 `;
+}
+
+const KIND_COLORS: Record<string, string> = {
+  server: '#1565c0',
+  client: '#6d4c41',
+  producer: '#2e7d32',
+  consumer: '#f9a825',
+};
+
+/** Trace audit figures, the broken traces by hop with links, and a waterfall of one sampled trace. */
+function traceSection(report: DrillReport): string {
+  const t = report.traces;
+  if (!t) return '';
+  const broken = Object.entries(t.brokenByHop)
+    .map(([hop, n]) => `<tr><td>missing ${escapeHtml(hop)}</td><td>${n}</td></tr>`)
+    .join('');
+  const examples = t.examples
+    .map(
+      (x) =>
+        `<tr><td><code>${escapeHtml(x.orderId)}</code></td><td><a href="${escapeHtml(x.link)}">${escapeHtml(x.traceId)}</a></td><td>${x.spans}</td><td>${x.missing.length ? escapeHtml(x.missing.join(', ')) : 'complete'}</td></tr>`,
+    )
+    .join('');
+  let waterfall = '';
+  if (t.waterfall && t.waterfall.rows.length > 0) {
+    const rows = t.waterfall.rows;
+    const end = Math.max(...rows.map((r) => r.startMs + r.durationMs), 1);
+    const width = 800;
+    const label = 300;
+    const rowH = 16;
+    const scale = (ms: number) => label + (ms / end) * (width - label - 10);
+    const bars = rows
+      .map((r, i) => {
+        const y = i * rowH + 4;
+        const x = scale(r.startMs);
+        const w = Math.max(1.5, scale(r.startMs + r.durationMs) - x);
+        const name =
+          `${'  '.repeat(Math.min(r.depth, 6))}${r.service.replace(/^orderlab-/, '')}: ${r.name}`.slice(
+            0,
+            46,
+          );
+        return `<text x="2" y="${y + 11}" font-size="11" xml:space="preserve">${escapeHtml(name)}</text><rect class="span" x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="${KIND_COLORS[r.kind] ?? '#888'}"><title>${escapeHtml(`${r.service} ${r.name} (${r.kind}) +${r.startMs.toFixed(1)} ms, ${r.durationMs.toFixed(2)} ms`)}</title></rect>`;
+      })
+      .join('');
+    waterfall = `<figure id="trace-waterfall"><figcaption>Waterfall of trace <a href="${escapeHtml(t.waterfall.link)}">${escapeHtml(t.waterfall.traceId)}</a> <span class="unit">(${end.toFixed(0)} ms end to end; blue server, brown pg, green producer, yellow consumer)</span></figcaption><svg width="${width}" height="${rows.length * rowH + 8}" viewBox="0 0 ${width} ${rows.length * rowH + 8}">${bars}</svg></figure>`;
+  }
+  return `<h2>Traces (Jaeger)</h2>
+<p id="trace-summary">${t.complete}/${t.sampled} sampled acknowledged orders are one complete trace (${t.sampled} of ${t.candidates} sampled; read from ${escapeHtml(t.jaegerUrl)}).</p>
+${broken ? `<table id="trace-broken"><tr><th>broken at</th><th>traces</th></tr>${broken}</table>` : ''}
+<table id="trace-examples"><tr><th>order</th><th>trace</th><th>spans</th><th>hops missing</th></tr>${examples}</table>
+${waterfall}`;
 }

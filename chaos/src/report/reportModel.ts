@@ -1,5 +1,6 @@
 import type { FaultWindow, OutcomeSummary, SecondBucket } from '../audit/maths';
 import type { AlertTimeline, SeriesPoint } from '../audit/prometheus';
+import type { TraceEvidence } from '../audit/traceAudit';
 import type { Check, Verdict } from '../audit/verdict';
 import type { DrillArgs } from '../drills/drill';
 import type { DrillExpectations } from '../drills/expectations';
@@ -26,6 +27,8 @@ export interface DrillReport {
     readonly alerts: readonly AlertTimeline[];
     readonly notes: readonly string[];
   };
+  /** Trace audit (Jaeger), when the target has one and the drill runs the pipeline. */
+  readonly traces?: TraceEvidence;
   readonly checks: readonly Check[];
   readonly verdict: Verdict;
   readonly files: { readonly ledger: string; readonly html: string; readonly json: string };

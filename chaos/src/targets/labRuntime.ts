@@ -9,6 +9,7 @@ export interface LabConnectionLike {
   readonly postgres: { url: string; port: number; adminUrl: string };
   readonly kafka: { brokers: string[] };
   readonly prometheus: { url: string };
+  readonly jaeger: { queryUrl: string; otlpHttpUrl: string };
   readonly services: Record<string, { httpUrl: string; grpcAddress: string; adminUrl: string; pid?: number }>;
 }
 
@@ -35,7 +36,7 @@ export interface LabOpenOptions {
   readonly log: (line: string) => void;
 }
 
-export const LAB_INFRA = ['postgres', 'kafka', 'prometheus'] as const;
+export const LAB_INFRA = ['postgres', 'kafka', 'prometheus', 'jaeger'] as const;
 
 /** Opens (does not start) the native lab in `dir`. */
 export function openLab(options: LabOpenOptions): LabLike {

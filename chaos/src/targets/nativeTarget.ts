@@ -119,7 +119,7 @@ export class NativeTarget implements Target {
       log(`${name} was left paused (SIGSTOP) by an earlier drill: resumed`);
     }
     this.startedLab = !LAB_INFRA.some((c) => lab.isRunning(c));
-    log(`lab ${lab.dir}: ${this.startedLab ? 'starting' : 'reusing'} postgres, kafka, prometheus`);
+    log(`lab ${lab.dir}: ${this.startedLab ? 'starting' : 'reusing'} ${LAB_INFRA.join(', ')}`);
     await lab.up([...LAB_INFRA]);
 
     const wanted = new Set<string>();
@@ -187,7 +187,12 @@ export class NativeTarget implements Target {
     this.ownedApiPorts = ports;
     this.ownedApi = new OwnedProcess({
       command: existsSync(node) ? node : process.execPath,
-      args: ['--enable-source-maps', path.join(this.options.repoRoot, 'dist', 'service', 'src', 'main.js')],
+      args: [
+        '--enable-source-maps',
+        '--require',
+        path.join(this.options.repoRoot, 'dist', 'service', 'src', 'telemetry', 'preload.js'),
+        path.join(this.options.repoRoot, 'dist', 'service', 'src', 'main.js'),
+      ],
       cwd: this.options.repoRoot,
       env: {
         ...Object.fromEntries(
@@ -201,6 +206,8 @@ export class NativeTarget implements Target {
         DATABASE_URL: databaseUrl,
         KAFKA_BROKERS: conn.kafka.brokers.join(','),
         LOG_LEVEL: 'warn',
+        OTEL_EXPORTER_OTLP_ENDPOINT: conn.jaeger.otlpHttpUrl,
+        OTEL_BSP_SCHEDULE_DELAY: '1000',
         ORDERLAB_DRILL_WORK: this.options.workDir, // marks it as this drill's (drill.lock)
         ...setup.serviceEnv,
       },
@@ -232,6 +239,7 @@ export class NativeTarget implements Target {
       postgresUrl: conn.postgres.url,
       kafkaBrokers: conn.kafka.brokers,
       prometheusUrl: conn.prometheus.url,
+      jaegerUrl: conn.jaeger.queryUrl,
       topic: 'orders.v1',
       dlqTopic: 'orders.v1.dlq',
     };

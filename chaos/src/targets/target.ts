@@ -27,6 +27,8 @@ export interface TargetConnection {
   readonly postgresUrl: string;
   readonly kafkaBrokers: readonly string[];
   readonly prometheusUrl: string;
+  /** Jaeger's query API, when the target runs Jaeger (the trace audit reads it). */
+  readonly jaegerUrl?: string;
   readonly grafanaUrl?: string;
   readonly topic: string;
   readonly dlqTopic: string;

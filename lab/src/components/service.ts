@@ -2,11 +2,16 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ServiceSpec } from '../ports';
 import { LabError, waitUntil } from '../processes';
+import { jaegerUrls } from './jaeger';
 import { postgresUrls } from './postgres';
 import { childEnv, type ComponentDriver, type LabContext, type Launch } from './types';
 
 export function serviceEntry(repoRoot: string): string {
   return path.join(repoRoot, 'dist', 'service', 'src', 'main.js');
+}
+
+export function tracingPreload(repoRoot: string): string {
+  return path.join(repoRoot, 'dist', 'service', 'src', 'telemetry', 'preload.js');
 }
 
 export function isServiceBuilt(repoRoot: string): boolean {
@@ -39,7 +44,8 @@ export function serviceDriver(ctx: LabContext, spec: ServiceSpec): ComponentDriv
     launch(): Launch {
       return {
         command: nodeBinary(ctx.repoRoot),
-        args: ['--enable-source-maps', serviceEntry(ctx.repoRoot)],
+        // The image's preload: traces go to the lab's Jaeger over OTLP/HTTP.
+        args: ['--enable-source-maps', '--require', tracingPreload(ctx.repoRoot), serviceEntry(ctx.repoRoot)],
         env: {
           ...childEnv(ctx.env),
           ORDERLAB_LAB_COMPONENT: `${ctx.dir}#${spec.name}`,
@@ -51,6 +57,9 @@ export function serviceDriver(ctx: LabContext, spec: ServiceSpec): ComponentDriv
           DATABASE_URL: postgresUrls(ctx.plan.postgres).url,
           KAFKA_BROKERS: `127.0.0.1:${ctx.plan.kafka}`,
           LOG_LEVEL: ctx.env.LAB_LOG_LEVEL ?? 'info',
+          OTEL_EXPORTER_OTLP_ENDPOINT: jaegerUrls(ctx.plan.jaeger).otlpHttpUrl,
+          // 1 s instead of 5 s: a drill's trace audit reads Jaeger right after the load.
+          OTEL_BSP_SCHEDULE_DELAY: ctx.env.OTEL_BSP_SCHEDULE_DELAY ?? '1000',
         },
         cwd: ctx.repoRoot,
         marker,
