@@ -52,6 +52,8 @@ export const COMPOSE_DEFAULT_CONNECTION: TargetConnection = {
   kafkaBrokers: ['127.0.0.1:9094'],
   prometheusUrl: 'http://127.0.0.1:9090',
   grafanaUrl: 'http://127.0.0.1:3000',
+  // Jaeger's UI port (JAEGER_UI_PORT) also serves the query API the trace audit reads.
+  jaegerUrl: 'http://127.0.0.1:16686',
   topic: 'orders.v1',
   dlqTopic: 'orders.v1.dlq',
 };

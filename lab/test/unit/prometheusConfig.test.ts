@@ -37,6 +37,11 @@ test('always scrapes Prometheus itself', () => {
   assert.deepEqual(job?.static_configs[0]?.targets, ['127.0.0.1:29190']);
 });
 
+test('always scrapes Jaeger on its own metrics port', () => {
+  const job = generate('api').scrape_configs.find((c) => c.job_name === 'jaeger');
+  assert.deepEqual(job?.static_configs[0]?.targets, ['127.0.0.1:28988']);
+});
+
 test('rule files are listed only when there are some', () => {
   assert.equal(generate('api').rule_files, undefined);
   assert.deepEqual(generate('api', ['/repo/prometheus/rules/slo.yml']).rule_files, [
@@ -44,13 +49,13 @@ test('rule files are listed only when there are some', () => {
   ]);
 });
 
-test('no service job without services', () => {
+test('no service job without services: only the infra jobs', () => {
   const specs = parseServiceSpecs('');
   const config = parse(
     prometheusConfig({ plan: planPorts(0, specs), services: specs, ruleFiles: [], scrapeIntervalSeconds: 5 }),
   ) as { scrape_configs: ScrapeConfig[] };
   assert.deepEqual(
     config.scrape_configs.map((c) => c.job_name),
-    ['prometheus'],
+    ['prometheus', 'jaeger'],
   );
 });
