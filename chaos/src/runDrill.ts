@@ -167,6 +167,10 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
             sampleSize: args.short ? Number.POSITIVE_INFINITY : TRACE_SAMPLE,
             seed: args.seed,
             settleS: 20,
+            faults,
+            ...(drill.expectations.traces?.explainedBreaks
+              ? { explainedBreaks: drill.expectations.traces.explainedBreaks }
+              : {}),
             log,
           });
           checks.push(...traceChecks(traces, drill.expectations.traces));

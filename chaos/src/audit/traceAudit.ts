@@ -1,4 +1,5 @@
 import type { LedgerEntry } from '../load/ledger';
+import type { FaultWindow } from './maths';
 import { check, type Check, skip } from './verdict';
 
 /**
@@ -92,6 +93,12 @@ export function missingHops(trace: JaegerTrace | undefined): TraceHop[] {
   return TRACE_HOPS.filter((hop) => !present[hop]);
 }
 
+/** How many times the worker consumed the order's message within this trace (redeliveries continue it). */
+export function consumerSpanCount(trace: JaegerTrace | undefined): number {
+  if (!trace) return 0;
+  return views(trace).filter((s) => hasRole(s.service, 'worker') && s.kind === 'consumer').length;
+}
+
 /** One bar of a trace waterfall (times in ms from the trace's first span). */
 export interface WaterfallRow {
   readonly service: string;
@@ -126,6 +133,8 @@ export interface TraceSample {
   readonly orderId: string;
   readonly traceId: string;
   readonly missing: readonly TraceHop[];
+  /** A broken trace the fault explains. */
+  readonly explained?: boolean;
   readonly spans: number;
   readonly link: string;
 }
@@ -136,6 +145,11 @@ export interface TraceEvidence {
   readonly candidates: number;
   readonly sampled: number;
   readonly complete: number;
+  /** Broken traces the fault explains (see `explainedBreaks` in the drill's expectations). */
+  readonly explained: number;
+  readonly explainedBecause?: string;
+  /** Sampled traces where the worker consumed the message more than once (a redelivery kept the trace). */
+  readonly redelivered: number;
   /** Broken traces counted by the first hop they lack (absent traces count as the first hop). */
   readonly brokenByHop: Readonly<Partial<Record<TraceHop, number>>>;
   /** Up to 20 broken ones (with a link each) and a few complete ones. */
@@ -156,6 +170,13 @@ export interface TraceAuditOptions {
   readonly seed: number;
   /** How long incomplete traces are retried (spans arrive in batches, the worker may still be busy). */
   readonly settleS: number;
+  /** Fault windows of the run, and which broken traces they explain (from the drill's expectations). */
+  readonly faults?: readonly FaultWindow[];
+  readonly explainedBreaks?: {
+    readonly hops: readonly TraceHop[];
+    readonly windowS: number;
+    readonly because: string;
+  };
   readonly log: (line: string) => void;
   readonly fetchTrace?: (traceId: string) => Promise<JaegerTrace | undefined>;
 }
@@ -168,6 +189,23 @@ export async function fetchJaegerTrace(jaegerUrl: string, traceId: string): Prom
   if (!response.ok) throw new Error(`Jaeger answered ${response.status} for trace ${traceId}`);
   const body = (await response.json()) as { data?: JaegerTrace[] | null };
   return body.data?.[0];
+}
+
+/**
+ * A broken trace is explained when it lacks only the given hops and its order was acknowledged in
+ * the `windowS` before a fault began (or during the first second of it).
+ */
+export function isExplainedBreak(
+  missing: readonly TraceHop[],
+  acknowledgedAt: number,
+  faults: readonly FaultWindow[],
+  explain: { readonly hops: readonly TraceHop[]; readonly windowS: number } | undefined,
+): boolean {
+  if (!explain || missing.length === 0) return false;
+  if (!missing.every((hop) => explain.hops.includes(hop))) return false;
+  return faults.some(
+    (f) => acknowledgedAt >= f.start - explain.windowS * 1000 && acknowledgedAt <= f.start + 1000,
+  );
 }
 
 /** Picks `size` entries spread evenly over the run (deterministic for a seed). */
@@ -210,11 +248,21 @@ export async function collectTraceEvidence(options: TraceAuditOptions): Promise<
   const brokenByHop: Partial<Record<TraceHop, number>> = {};
   const examples: TraceSample[] = [];
   let complete = 0;
+  let explained = 0;
+  let redelivered = 0;
   let best: { traceId: string; trace: JaegerTrace; missing: number } | undefined;
   for (const e of sample) {
     const result = results.get(e.traceId) ?? { missing: [...TRACE_HOPS], trace: undefined };
     const first = result.missing[0];
+    const isExplained = isExplainedBreak(
+      result.missing,
+      e.completedAt,
+      options.faults ?? [],
+      options.explainedBreaks,
+    );
+    if (consumerSpanCount(result.trace) > 1) redelivered++;
     if (first === undefined) complete++;
+    else if (isExplained) explained++;
     else brokenByHop[first] = (brokenByHop[first] ?? 0) + 1;
     if (
       (first !== undefined && examples.filter((x) => x.missing.length > 0).length < 20) ||
@@ -224,6 +272,7 @@ export async function collectTraceEvidence(options: TraceAuditOptions): Promise<
         orderId: e.orderId,
         traceId: e.traceId,
         missing: result.missing,
+        ...(isExplained ? { explained: true } : {}),
         spans: result.trace?.spans.length ?? 0,
         link: link(e.traceId),
       });
@@ -235,6 +284,11 @@ export async function collectTraceEvidence(options: TraceAuditOptions): Promise<
     candidates: acked.length,
     sampled: sample.length,
     complete,
+    explained,
+    redelivered,
+    ...(options.explainedBreaks && explained > 0
+      ? { explainedBecause: options.explainedBreaks.because }
+      : {}),
     brokenByHop,
     examples,
     ...(best
@@ -246,17 +300,23 @@ export async function collectTraceEvidence(options: TraceAuditOptions): Promise<
 /** Verdict rows: the share of complete traces against the drill's expectation, and the broken ones by hop. */
 export function traceChecks(
   evidence: TraceEvidence,
-  expected: { minCompleteShare: number } | undefined,
+  expected: { readonly minCompleteShare: number } | undefined,
 ): Check[] {
   const name = 'every sampled acknowledged order is one trace api → relay → worker';
   if (evidence.sampled === 0) return [skip(name, 'no acknowledged order carried a trace id', false)];
-  const share = evidence.complete / evidence.sampled;
+  const share = (evidence.complete + evidence.explained) / evidence.sampled;
   const broken = Object.entries(evidence.brokenByHop)
     .map(([hop, n]) => `${n}× missing ${hop}`)
     .join(', ');
-  const firstBroken = evidence.examples.find((x) => x.missing.length > 0);
+  const firstBroken = evidence.examples.find((x) => x.missing.length > 0 && !x.explained);
+  const explained =
+    evidence.explained > 0
+      ? ` + ${evidence.explained} broken as the fault explains (${evidence.explainedBecause ?? 'explained'})`
+      : '';
+  const redelivered =
+    evidence.redelivered > 0 ? `; ${evidence.redelivered} consumed more than once within their trace` : '';
   const detail =
-    `${evidence.complete}/${evidence.sampled} complete (${(share * 100).toFixed(1)}%; ${evidence.sampled} of ${evidence.candidates} acknowledged orders sampled)` +
+    `${evidence.complete}/${evidence.sampled} complete${explained}${redelivered} (${(share * 100).toFixed(1)}%; ${evidence.sampled} of ${evidence.candidates} acknowledged orders sampled)` +
     (broken ? `; broken: ${broken}${firstBroken ? ` (e.g. ${firstBroken.link})` : ''}` : '');
   if (!expected) return [check(`${name} (advisory)`, share === 1, detail, false)];
   return [

@@ -1,4 +1,5 @@
 import type { ExplainedFailure, Phase } from '../audit/maths';
+import type { TraceHop } from '../audit/traceAudit';
 
 /**
  * What a drill promises, as data: the audit turns each field into verdict checks. Fields left out
@@ -28,11 +29,25 @@ export interface DrillExpectations {
    * trace (HTTP server span → pg write → relay producer → worker consumer → worker pg). Without it
    * the figures are reported as advisory only (e.g. overload, where the exporter drops spans by design).
    */
-  readonly traces?: { readonly minCompleteShare: number };
+  readonly traces?: TraceExpectation;
   /** Prometheus alerts (ALERTS series) that must fire during the drill and resolve afterwards. */
   readonly alerts: readonly ExpectedAlert[];
   /** Seconds after a fault ends that count as recovery (where recovery-only failures are explained). */
   readonly recoveryGraceS: number;
+}
+
+export interface TraceExpectation {
+  readonly minCompleteShare: number;
+  /**
+   * Broken traces the fault explains: only these hops are missing and the order was acknowledged
+   * within `windowS` before a fault began (e.g. the spans a SIGKILLed process had not exported yet).
+   * They count towards the share, and the report gives their number apart.
+   */
+  readonly explainedBreaks?: {
+    readonly hops: readonly TraceHop[];
+    readonly windowS: number;
+    readonly because: string;
+  };
 }
 
 export interface ExpectedAlert {

@@ -14,7 +14,16 @@ export const workerCrash: Drill = {
     maxUnexplainedFailures: 0,
     minAcceptedShare: { share: 0.99, phases: ['before', 'fault', 'recovery', 'after'] },
     data: { confirmWithinS: 60 },
-    traces: { minCompleteShare: 1 },
+    traces: {
+      minCompleteShare: 1,
+      explainedBreaks: {
+        hops: ['worker consumer span', 'worker pg span'],
+        // OTEL_BSP_SCHEDULE_DELAY (1 s) plus the pipeline's own delay from acknowledgement to the worker.
+        windowS: 2,
+        because:
+          'SIGKILL ends the worker before its batch span processor exports (every 1 s): the spans of messages it had just processed and committed die with it',
+      },
+    },
     alerts: [
       {
         name: ALERTS.consumerLag,

@@ -156,7 +156,7 @@ function traceSection(report: DrillReport): string {
   const examples = t.examples
     .map(
       (x) =>
-        `<tr><td><code>${escapeHtml(x.orderId)}</code></td><td><a href="${escapeHtml(x.link)}">${escapeHtml(x.traceId)}</a></td><td>${x.spans}</td><td>${x.missing.length ? escapeHtml(x.missing.join(', ')) : 'complete'}</td></tr>`,
+        `<tr><td><code>${escapeHtml(x.orderId)}</code></td><td><a href="${escapeHtml(x.link)}">${escapeHtml(x.traceId)}</a></td><td>${x.spans}</td><td>${x.missing.length ? escapeHtml(x.missing.join(', ')) + (x.explained ? ' (explained)' : '') : 'complete'}</td></tr>`,
     )
     .join('');
   let waterfall = '';
@@ -183,7 +183,7 @@ function traceSection(report: DrillReport): string {
     waterfall = `<figure id="trace-waterfall"><figcaption>Waterfall of trace <a href="${escapeHtml(t.waterfall.link)}">${escapeHtml(t.waterfall.traceId)}</a> <span class="unit">(${end.toFixed(0)} ms end to end; blue server, brown pg, green producer, yellow consumer)</span></figcaption><svg width="${width}" height="${rows.length * rowH + 8}" viewBox="0 0 ${width} ${rows.length * rowH + 8}">${bars}</svg></figure>`;
   }
   return `<h2>Traces (Jaeger)</h2>
-<p id="trace-summary">${t.complete}/${t.sampled} sampled acknowledged orders are one complete trace (${t.sampled} of ${t.candidates} sampled; read from ${escapeHtml(t.jaegerUrl)}).</p>
+<p id="trace-summary">${t.complete}/${t.sampled} sampled acknowledged orders are one complete trace (${t.sampled} of ${t.candidates} sampled; read from ${escapeHtml(t.jaegerUrl)}).${t.redelivered > 0 ? ` ${t.redelivered} hold more than one worker consumer span: the message was delivered again and its trace continued.` : ''}${t.explained > 0 ? ` ${t.explained} more are broken as the fault explains: ${escapeHtml(t.explainedBecause ?? '')}.` : ''}</p>
 ${broken ? `<table id="trace-broken"><tr><th>broken at</th><th>traces</th></tr>${broken}</table>` : ''}
 <table id="trace-examples"><tr><th>order</th><th>trace</th><th>spans</th><th>hops missing</th></tr>${examples}</table>
 ${waterfall}`;

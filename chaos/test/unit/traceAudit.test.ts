@@ -4,6 +4,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import {
   collectTraceEvidence,
+  consumerSpanCount,
+  isExplainedBreak,
   type JaegerTrace,
   missingHops,
   sampleEvenly,
@@ -46,6 +48,15 @@ test('broken propagation names the missing hop (relay drops the traceparent → 
   };
   assert.deepEqual(missingHops(noOutboxWrite), ['api pg write']);
   assert.deepEqual(missingHops(undefined), [...TRACE_HOPS]);
+});
+
+test('a redelivered message shows as a second worker consumer span in the same trace', () => {
+  const consumer = REAL.spans.find((s) =>
+    s.tags.some((t) => t.key === 'span.kind' && t.value === 'consumer'),
+  )!;
+  assert.equal(consumerSpanCount(REAL), 1);
+  assert.equal(consumerSpanCount({ ...REAL, spans: [...REAL.spans, { ...consumer, spanID: 'again' }] }), 2);
+  assert.equal(consumerSpanCount(undefined), 0);
 });
 
 test('the audit counts complete and broken traces by first missing hop and FAILs below the expectation', async () => {
@@ -111,4 +122,66 @@ test('sampling spreads evenly over the run and keeps everything when the sample 
   const sample = sampleEvenly(items, 10, 3);
   assert.equal(sample.length, 10);
   assert.ok(sample[0]! < 10 && sample[9]! >= 90);
+});
+
+test('a break the fault explains: only the named hops missing, acknowledged just before a fault began', () => {
+  const faults = [{ name: 'worker killed', start: 10_000, end: 20_000 }];
+  const explain = { hops: ['worker consumer span', 'worker pg span'] as const, windowS: 2 };
+  const workerHops = ['worker consumer span', 'worker pg span'] as const;
+  assert.equal(isExplainedBreak(workerHops, 9_700, faults, explain), true);
+  assert.equal(isExplainedBreak(workerHops, 10_500, faults, explain), true, 'the first second of the fault');
+  assert.equal(isExplainedBreak(workerHops, 7_500, faults, explain), false, 'before the window');
+  assert.equal(
+    isExplainedBreak(workerHops, 15_000, faults, explain),
+    false,
+    'redelivered later: must be whole',
+  );
+  assert.equal(isExplainedBreak(['relay producer span'], 9_700, faults, explain), false, 'another hop');
+  assert.equal(isExplainedBreak([], 9_700, faults, explain), false, 'complete is not a break');
+  assert.equal(isExplainedBreak(workerHops, 9_700, faults, undefined), false, 'nothing explained by default');
+});
+
+test('explained breaks count towards the share and are reported apart from the broken ones', async () => {
+  const entries: LedgerEntry[] = Array.from({ length: 10 }, (_, i) => ({
+    requestId: `r-${i}`,
+    idempotencyKey: `k-${i}`,
+    target: 'api',
+    intendedAt: i * 1000,
+    sentAt: i * 1000,
+    completedAt: i * 1000 + 5,
+    status: 201,
+    latencyMs: 5,
+    orderId: `order-${i}`,
+    traceId: `trace-${i}`,
+  }));
+  // trace-4 (acknowledged 0.995 s before the kill) lost its worker spans; trace-8 lost them later.
+  const fetchTrace = async (id: string) =>
+    id === 'trace-4' || id === 'trace-8' ? withoutWorker(REAL) : REAL;
+  const evidence = await collectTraceEvidence({
+    jaegerUrl: 'http://127.0.0.1:1',
+    entries,
+    sampleSize: Number.POSITIVE_INFINITY,
+    seed: 1,
+    settleS: 0,
+    faults: [{ name: 'worker killed', start: 5_000, end: 6_000 }],
+    explainedBreaks: {
+      hops: ['worker consumer span', 'worker pg span'],
+      windowS: 2,
+      because: 'spans died with it',
+    },
+    log: () => undefined,
+    fetchTrace,
+  });
+  assert.equal(evidence.complete, 8);
+  assert.equal(evidence.explained, 1);
+  assert.deepEqual(evidence.brokenByHop, { 'worker consumer span': 1 });
+  assert.ok(evidence.examples.some((x) => x.traceId === 'trace-4' && x.explained === true));
+  const [row] = traceChecks(evidence, { minCompleteShare: 1 });
+  assert.equal(row?.status, 'fail', 'the unexplained one still fails');
+  assert.match(
+    row?.detail ?? '',
+    /8\/10 complete \+ 1 broken as the fault explains \(spans died with it\) \(90\.0%/,
+  );
+  assert.match(row?.detail ?? '', /e\.g\. http:\/\/127\.0\.0\.1:1\/api\/traces\/trace-8/);
+  assert.equal(traceChecks(evidence, { minCompleteShare: 0.9 })[0]?.status, 'pass');
 });
