@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { awaitTopicLeaders } from '../../../service/src/events/kafkaTopics';
+import { awaitTopicLeaders } from '../../../service/src/pipeline/kafkaTopics';
 import { LabError, runWithTimeout, waitUntil } from '../processes';
 import { ensureJava, ensureMaven } from '../prerequisites';
 import { readPinnedVersions } from '../repo';

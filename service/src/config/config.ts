@@ -116,10 +116,6 @@ export const envSchema = z.object({
 
   /** Off → the preload starts no OpenTelemetry SDK at all (the benchmark compares on/off). */
   TELEMETRY_ENABLED: bool.default(true),
-  /** Outbox backlog gauges are refreshed by a query at most this often (a scrape reuses the cache). */
-  METRICS_OUTBOX_REFRESH_MS: positiveInt.default(5000),
-  /** A backlog query slower than this is abandoned; the scrape serves the last known value. */
-  METRICS_OUTBOX_QUERY_TIMEOUT_MS: positiveInt.default(1000),
   /** Event-loop delay histogram resolution for the runtime metrics. */
   METRICS_EVENT_LOOP_RESOLUTION_MS: positiveInt.default(20),
   /** Worker processes poll their consumer group's lag this often (kafkajs admin, not at scrape time). */
@@ -217,8 +213,6 @@ export interface Config {
   readonly shutdown: { readonly timeoutMs: number; readonly drainDelayMs: number };
   readonly telemetry: { readonly enabled: boolean };
   readonly metrics: {
-    readonly outboxRefreshMs: number;
-    readonly outboxQueryTimeoutMs: number;
     readonly eventLoopResolutionMs: number;
     readonly consumerLagIntervalMs: number;
   };
@@ -330,8 +324,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdown: { timeoutMs: e.SHUTDOWN_TIMEOUT_MS, drainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS },
     telemetry: { enabled: e.TELEMETRY_ENABLED },
     metrics: {
-      outboxRefreshMs: e.METRICS_OUTBOX_REFRESH_MS,
-      outboxQueryTimeoutMs: e.METRICS_OUTBOX_QUERY_TIMEOUT_MS,
       eventLoopResolutionMs: e.METRICS_EVENT_LOOP_RESOLUTION_MS,
       consumerLagIntervalMs: e.METRICS_CONSUMER_LAG_INTERVAL_MS,
     },

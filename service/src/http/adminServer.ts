@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { Readiness } from '../lifecycle/readiness';
+import { pathOf } from './routes';
 
 export interface AdminRoutes {
   readonly readiness: Readiness;
@@ -13,7 +14,7 @@ export interface AdminRoutes {
  */
 export function createAdminServer(routes: AdminRoutes): http.Server {
   return http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = pathOf(req.url);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
       return;

@@ -6,12 +6,12 @@ import express, {
   type Response,
 } from 'express';
 import { DomainError, ValidationError } from '../orders/errors';
-import type { Order } from '../orders/order';
 import type { OrderUseCases } from '../orders/useCases';
 import type { Logger } from '../telemetry/logger';
 import { problemForError } from './errorMapping';
 import { problem, sendProblem } from './problem';
-import { assertCreateOrderBody, openApiDocument } from './requestValidation';
+import { operationValidator } from './requestValidation';
+import { allowedMethods, ROUTES } from './routes';
 
 export interface HttpAppOptions {
   readonly orders: OrderUseCases;
@@ -20,21 +20,6 @@ export interface HttpAppOptions {
   /** Middleware run before the routes (metrics, load shedding); order is kept. */
   readonly beforeRoutes?: readonly RequestHandler[];
 }
-
-/** Routes and the methods they allow; anything else is 404 or 405 as problem+json. */
-const ROUTES: readonly { pattern: RegExp; allow: string; template: string }[] = [
-  { pattern: /^\/v1\/orders\/?$/, allow: 'GET, POST', template: '/v1/orders' },
-  { pattern: /^\/v1\/orders\/[^/]+\/?$/, allow: 'GET', template: '/v1/orders/:id' },
-  { pattern: /^\/v1\/orders\/[^/]+\/cancel\/?$/, allow: 'POST', template: '/v1/orders/:id/cancel' },
-  { pattern: /^\/openapi\.json$/, allow: 'GET', template: '/openapi.json' },
-];
-
-/** The route template a path belongs to (for requests answered before routing: 405, shed). */
-export function routeTemplateFor(path: string): string | undefined {
-  return ROUTES.find((r) => r.pattern.test(path))?.template;
-}
-
-const LIST_QUERY_KEYS = new Set(['customerId', 'limit', 'cursor']);
 
 export function createHttpApp(options: HttpAppOptions): express.Express {
   const { orders, logger } = options;
@@ -45,75 +30,29 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
 
   for (const mw of options.beforeRoutes ?? []) app.use(mw);
 
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument);
-  });
-
   const jsonBody = express.json({ limit: options.bodyLimitBytes, strict: false, type: () => true });
-
-  app.post('/v1/orders', requireJson, jsonBody, async (req, res) => {
-    const body: unknown = req.body;
-    assertCreateOrderBody(body);
-    const key = req.get('Idempotency-Key');
-    const { order, created } = await orders.createOrder(
-      { customerId: body.customerId, currency: body.currency, items: body.items },
-      key,
-    );
-    res.status(201).location(`/v1/orders/${order.id}`);
-    if (!created) res.set('Idempotent-Replayed', 'true');
-    res.json(orderJson(order));
-  });
-
-  app.get('/v1/orders', async (req, res) => {
-    const query = req.query as Record<string, unknown>;
-    const problems = [];
-    for (const key of Object.keys(query)) {
-      if (!LIST_QUERY_KEYS.has(key))
-        problems.push({ pointer: key, detail: `unknown query parameter '${key}'` });
-      else if (typeof query[key] !== 'string') problems.push({ pointer: key, detail: 'must be given once' });
-    }
-    const limitText = query['limit'];
-    let limit: number | undefined;
-    if (typeof limitText === 'string') {
-      limit = /^\d{1,4}$/.test(limitText) ? Number(limitText) : Number.NaN;
-      if (Number.isNaN(limit)) problems.push({ pointer: 'limit', detail: 'must be an integer 1..100' });
-    }
-    const customerId = typeof query['customerId'] === 'string' ? query['customerId'] : '';
-    if (customerId === '') problems.push({ pointer: 'customerId', detail: 'is required' });
-    if (problems.length > 0) throw new ValidationError(problems);
-    const cursor = typeof query['cursor'] === 'string' ? query['cursor'] : undefined;
-    const page = await orders.listOrders({
-      customerId,
-      ...(limit !== undefined ? { limit } : {}),
-      ...(cursor !== undefined ? { cursor } : {}),
-    });
-    res.json({ orders: page.orders.map(orderJson), nextCursor: page.nextCursor });
-  });
-
-  app.get('/v1/orders/:id', async (req, res) => {
-    res.json(orderJson(await orders.getOrder(String(req.params['id']))));
-  });
-
-  app.post('/v1/orders/:id/cancel', async (req, res) => {
-    res.json(orderJson(await orders.cancelOrder(String(req.params['id']))));
-  });
+  for (const route of ROUTES) {
+    const handlers: RequestHandler[] = route.jsonBody ? [requireJson, jsonBody] : [];
+    if (route.operationId) handlers.push(validateAgainst(route.operationId));
+    handlers.push(async (req, res) => route.handle(orders, req, res));
+    if (route.method === 'GET') app.get(route.template, ...handlers);
+    else app.post(route.template, ...handlers);
+  }
 
   app.use(notFoundOrMethodNotAllowed);
   app.use(errorHandler(logger));
   return app;
 }
 
-export function orderJson(order: Order): Record<string, unknown> {
-  return {
-    id: order.id,
-    customerId: order.customerId,
-    items: order.items.map((i) => ({ sku: i.sku, quantity: i.quantity, unitPriceCents: i.unitPriceCents })),
-    currency: order.currency,
-    totalCents: order.totalCents,
-    status: order.status,
-    createdAt: order.createdAt.toISOString(),
-    updatedAt: order.updatedAt.toISOString(),
-    version: order.version,
+/** Path, query and body against the operation's schemas in the OpenAPI document; coerced in place. */
+function validateAgainst(operationId: string): RequestHandler {
+  const validate = operationValidator(operationId);
+  return (req, _res, next) => {
+    const query = { ...(req.query as Record<string, unknown>) };
+    validate({ path: req.params, query, body: req.body as unknown });
+    // Express 5 makes req.query a getter: keep the coerced copy (e.g. limit as a number) instead.
+    Object.defineProperty(req, 'query', { value: query, writable: true, configurable: true });
+    next();
   };
 }
 
@@ -136,8 +75,8 @@ function requireJson(req: Request, res: Response, next: NextFunction): void {
 }
 
 function notFoundOrMethodNotAllowed(req: Request, res: Response): void {
-  const route = ROUTES.find((r) => r.pattern.test(req.path));
-  if (route) {
+  const allow = allowedMethods(req.path);
+  if (allow.length > 0) {
     sendProblem(
       res,
       problem(
@@ -146,7 +85,7 @@ function notFoundOrMethodNotAllowed(req: Request, res: Response): void {
         'Method not allowed',
         `${req.method} is not allowed on ${req.path}.`,
       ),
-      { Allow: route.allow },
+      { Allow: allow.join(', ') },
     );
     return;
   }

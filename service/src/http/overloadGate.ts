@@ -1,15 +1,10 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { OverloadedError } from '../orders/errors';
 import type { OverloadGuard } from '../overload/overloadGuard';
-import type { RequestKind } from '../overload/shedDecision';
 import { markShed } from '../telemetry/httpTelemetry';
 import { problemForError } from './errorMapping';
 import { PROBLEM_CONTENT_TYPE } from './problem';
-
-function requestKind(method: string | undefined, path: string): RequestKind {
-  if (method === 'GET' || method === 'HEAD') return 'read';
-  return method === 'POST' && /^\/v1\/orders\/?$/.test(path) ? 'create' : 'write';
-}
+import { pathOf, requestKind } from './routes';
 
 /** The guard reuses one error per reason, so each shed response is rendered once. */
 const renderedShed = new WeakMap<
@@ -41,7 +36,8 @@ function shedResponse(err: OverloadedError): {
 }
 
 /**
- * Sits in front of the Express app on the raw `http` request: sheds /v1 requests before routing,
+ * Sits in front of the Express app on the raw `http` request: sheds API requests (the route table's
+ * kind; /v1 paths no route serves count as reads) before routing,
  * body parsing or any database work, so a shed request costs a few comparisons and one small 503
  * problem with Retry-After — cheap enough to keep shedding at several times capacity.
  * Once shutdown starts, every response also asks the client to close its connection, so pooled
@@ -54,14 +50,12 @@ export function gateRequests(
 ): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     if (isStopping()) res.setHeader('Connection', 'close');
-    const url = req.url ?? '/';
-    const query = url.indexOf('?');
-    const path = query === -1 ? url : url.slice(0, query);
-    if (!path.startsWith('/v1/')) {
+    const kind = requestKind(req.method, pathOf(req.url));
+    if (kind === undefined) {
       app(req, res);
       return;
     }
-    const admission = guard.tryAdmit(requestKind(req.method, path));
+    const admission = guard.tryAdmit(kind);
     if (admission instanceof OverloadedError) {
       const { status, headers, payload } = shedResponse(admission);
       markShed(res, admission.reason);

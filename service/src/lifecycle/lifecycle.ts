@@ -1,7 +1,7 @@
 import type { Logger } from '../telemetry/logger';
 
-export interface Closable {
-  readonly name: string;
+export interface Closable<Name extends string = string> {
+  readonly name: Name;
   close(): Promise<void>;
   /** What is still outstanding (e.g. requests in flight), logged if the deadline passes. */
   describePending?(): string | undefined;
@@ -15,19 +15,22 @@ export interface Closable {
 /**
  * Owns start-up order and shutdown. Components register as they start; on the first SIGTERM or
  * SIGINT the `stopping` listeners run at once (readiness → 503), then after the drain delay the
- * components close in reverse start order, all under one deadline. A second signal or the
+ * components close in the stated order (for the service: lifecycle/shutdownOrder.ts), all under
+ * one deadline. A second signal or the
  * deadline ends the process with exit code 1 and a log line naming what was still pending.
  */
-export class Lifecycle {
-  private readonly components: Closable[] = [];
+export class Lifecycle<Name extends string = string> {
+  private readonly components: Closable<Name>[] = [];
   private readonly stoppingListeners: (() => void)[] = [];
   private stopping: Promise<number> | undefined;
-  private pending: Closable | string | undefined;
-  private readonly closed = new Set<Closable>();
+  private pending: Closable<Name> | string | undefined;
+  private readonly closed = new Set<Closable<Name>>();
 
   constructor(
     private readonly logger: Logger,
     private readonly options: { timeoutMs: number; drainDelayMs: number },
+    /** Every component name, in the order they close. */
+    private readonly order: readonly Name[],
     private readonly exit: (code: number) => void = (code) => process.exit(code),
   ) {}
 
@@ -35,9 +38,21 @@ export class Lifecycle {
     return this.stopping !== undefined;
   }
 
-  /** Registers a started component; it is closed before everything registered earlier. */
-  add(component: Closable): void {
+  /** Registers a started component; shutdown closes it at its place in the order. */
+  add(component: Closable<Name>): void {
+    if (!this.order.includes(component.name)) {
+      throw new Error(`lifecycle: ${component.name} has no place in the shutdown order`);
+    }
+    if (this.components.some((c) => c.name === component.name)) {
+      throw new Error(`lifecycle: ${component.name} is registered twice`);
+    }
     this.components.push(component);
+  }
+
+  /** The registered components in closing order. */
+  private closingOrder(): Closable<Name>[] {
+    const rank = (c: Closable<Name>) => this.order.indexOf(c.name);
+    return [...this.components].sort((a, b) => rank(a) - rank(b));
   }
 
   /** Called synchronously the moment shutdown begins (flip readiness, mark health NOT_SERVING). */
@@ -88,7 +103,7 @@ export class Lifecycle {
         this.pending = 'drain delay';
         await new Promise((r) => setTimeout(r, this.options.drainDelayMs));
       }
-      for (const component of [...this.components].reverse()) {
+      for (const component of this.closingOrder()) {
         this.pending = component;
         const t0 = Date.now();
         try {
@@ -117,7 +132,7 @@ export class Lifecycle {
   }
 
   private forceCloseUnclosed(): void {
-    for (const component of [...this.components].reverse()) {
+    for (const component of this.closingOrder()) {
       if (this.closed.has(component) || !component.forceClose) continue;
       try {
         component.forceClose();

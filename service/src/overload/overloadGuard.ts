@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Pool } from 'pg';
 import { OverloadedError } from '../orders/errors';
+import type { DatabaseHealthReading } from '../store/databaseHealth';
 import { AdaptiveConcurrencyLimit, type ConcurrencyLimitSettings } from './concurrencyLimit';
 import { decideShed, type OverloadLimits, type RequestKind, type ShedReason } from './shedDecision';
 
@@ -13,27 +14,21 @@ export interface OverloadGuardOptions {
   readonly concurrency?: ConcurrencyLimitSettings & { readonly windowMs: number };
   /** The pool requests use: its wait queue is one of the readings. */
   readonly pool: Pool;
-  /** A separate one-connection pool, so a saturated main pool is not mistaken for a dead database. */
-  readonly probePool: Pool;
-  /** How often the background probe refreshes database health and outbox backlog. */
-  readonly probeIntervalMs: number;
+  /** The process's database health (store/databaseHealth.ts): reachability and outbox backlog. */
+  readonly health: { readonly current: DatabaseHealthReading };
   readonly onShed?: (reason: ShedReason) => void;
-  readonly onDatabaseAvailability?: (available: boolean) => void;
 }
 
 /**
  * Admits or sheds requests before they reach the use cases. All readings are kept current by
- * cheap background work (an event-loop histogram, one probe query a tick), so a decision costs
+ * cheap background work (an event-loop histogram; the database health's probe), so a decision costs
  * a few comparisons and a shed request never touches the database.
  */
 export class OverloadGuard {
   private inFlight = 0;
   private eventLoopDelayMs = 0;
-  private outboxBacklog: number | undefined;
-  private databaseAvailable = true;
   private readonly histogram: ReturnType<typeof monitorEventLoopDelay>;
   private readonly timers: NodeJS.Timeout[] = [];
-  private probing = false;
   private readonly concurrency: AdaptiveConcurrencyLimit;
   private readonly shedErrors = new Map<string, OverloadedError>();
 
@@ -56,7 +51,6 @@ export class OverloadGuard {
         this.histogram.reset();
       }, 250),
     );
-    this.timers.push(setInterval(() => void this.probe(), this.options.probeIntervalMs));
     if (this.options.concurrency && this.options.concurrency.targetLatencyMs > 0) {
       // The loop's busy share over each window (an exact, cheap reading) is the limit's CPU signal.
       let before = performance.eventLoopUtilization();
@@ -70,7 +64,6 @@ export class OverloadGuard {
       );
     }
     for (const t of this.timers) t.unref();
-    void this.probe();
   }
 
   stop(): void {
@@ -98,8 +91,8 @@ export class OverloadGuard {
         concurrencyLimit: this.concurrency.limit,
         eventLoopDelayMs: this.eventLoopDelayMs,
         poolWaiting: this.options.pool.waitingCount,
-        outboxBacklog: this.outboxBacklog,
-        databaseAvailable: this.databaseAvailable,
+        outboxBacklog: this.options.health.current.backlog?.count,
+        databaseAvailable: this.options.health.current.available,
       },
       this.options.limits,
     );
@@ -131,8 +124,8 @@ export class OverloadGuard {
       inFlight: this.inFlight,
       concurrencyLimit: this.concurrency.limit,
       eventLoopDelayMs: this.eventLoopDelayMs,
-      outboxBacklog: this.outboxBacklog,
-      databaseAvailable: this.databaseAvailable,
+      outboxBacklog: this.options.health.current.backlog?.count,
+      databaseAvailable: this.options.health.current.available,
     };
   }
 
@@ -149,29 +142,5 @@ export class OverloadGuard {
       this.shedErrors.set(key, err);
     }
     return err;
-  }
-
-  /** One query tells both whether the database answers and how far the outbox is behind. */
-  private async probe(): Promise<void> {
-    if (this.probing) return;
-    this.probing = true;
-    try {
-      const result = await this.options.probePool.query<{ backlog: number }>(
-        'SELECT count(*)::int AS backlog FROM outbox WHERE published_at IS NULL',
-      );
-      this.outboxBacklog = result.rows[0]?.backlog ?? 0;
-      this.setDatabaseAvailable(true);
-    } catch {
-      this.setDatabaseAvailable(false);
-    } finally {
-      this.probing = false;
-    }
-  }
-
-  private setDatabaseAvailable(available: boolean): void {
-    if (available !== this.databaseAvailable) {
-      this.databaseAvailable = available;
-      this.options.onDatabaseAvailability?.(available);
-    }
   }
 }

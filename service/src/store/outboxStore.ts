@@ -1,6 +1,6 @@
 import { Client, type Pool } from 'pg';
-import type { OutboxEventRow } from '../events/envelope';
-import type { OutboxStore } from '../events/outboxRelay';
+import type { OutboxEventRow } from '../pipeline/envelope';
+import type { OutboxStore } from '../pipeline/outboxRelay';
 import { OUTBOX_CHANNEL } from './migrations';
 import { withTransaction } from './transaction';
 
@@ -118,15 +118,20 @@ export class PgOutboxStore implements OutboxStore {
   }
 
   /** Cheap gauge source: one index-backed aggregate over the unpublished rows. */
-  async backlog(): Promise<OutboxBacklog> {
-    const result = await this.pool.query<{ count: number; oldest_age: number | null }>(
-      `SELECT count(*)::bigint AS count,
-              EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest_age
-       FROM outbox WHERE published_at IS NULL`,
-    );
-    const row = result.rows[0];
-    return { count: row?.count ?? 0, oldestAgeSeconds: Math.max(0, row?.oldest_age ?? 0) };
+  backlog(): Promise<OutboxBacklog> {
+    return queryOutboxBacklog(this.pool);
   }
+}
+
+/** Unpublished outbox rows and the oldest one's age: one index-backed aggregate (any pool or client). */
+export async function queryOutboxBacklog(db: Pick<Pool, 'query'>): Promise<OutboxBacklog> {
+  const result = await db.query<{ count: number; oldest_age: number | null }>(
+    `SELECT count(*)::bigint AS count,
+            EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest_age
+     FROM outbox WHERE published_at IS NULL`,
+  );
+  const row = result.rows[0];
+  return { count: row?.count ?? 0, oldestAgeSeconds: Math.max(0, row?.oldest_age ?? 0) };
 }
 
 class PublishFailed {

@@ -9,6 +9,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import { pathOf } from '../http/routes';
 import type { Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
 import type { ShedLogSummary } from './shedLogSummary';
@@ -77,18 +78,12 @@ export function observeHttpRequests(
   };
 }
 
-/** Express's matched route (it decorates the same request object), else a known template, else `unmatched`. */
+/** The route table's template for the request's path (whatever its method or fate), else `unmatched`. */
 export function routeTemplate(
   req: IncomingMessage,
   templateFor: (path: string) => string | undefined,
 ): string {
-  const express = req as IncomingMessage & { route?: { path?: unknown }; baseUrl?: unknown };
-  const matched = express.route?.path;
-  if (typeof matched === 'string')
-    return (typeof express.baseUrl === 'string' ? express.baseUrl : '') + matched;
-  const url = req.url ?? '/';
-  const query = url.indexOf('?');
-  return templateFor(query === -1 ? url : url.slice(0, query)) ?? UNMATCHED_ROUTE;
+  return templateFor(pathOf(req.url)) ?? UNMATCHED_ROUTE;
 }
 
 /** Instrumentation scope of the HTTP server spans. */
@@ -119,8 +114,6 @@ export function traceHttpRequests(
   const tracer = trace.getTracer(HTTP_TRACER);
   return (req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? 'UNKNOWN';
-    const url = req.url ?? '/';
-    const query = url.indexOf('?');
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
     const span = tracer.startSpan(
       method,
@@ -128,7 +121,7 @@ export function traceHttpRequests(
         kind: SpanKind.SERVER,
         attributes: {
           'http.request.method': method,
-          'url.path': query === -1 ? url : url.slice(0, query),
+          'url.path': pathOf(req.url),
           'url.scheme': 'http',
           'network.protocol.version': req.httpVersion,
           ...(req.socket.localPort !== undefined ? { 'server.port': req.socket.localPort } : {}),

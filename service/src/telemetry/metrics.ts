@@ -30,7 +30,7 @@ export const SHED_REASONS = [
   'database_unavailable',
   'other',
 ] as const satisfies readonly (ShedReason | 'other')[];
-/** The pipeline's DeadLetterReason values (service/src/events/ports.ts) plus `other`. */
+/** The pipeline's DeadLetterReason values (service/src/pipeline/ports.ts) plus `other`. */
 export const DEAD_LETTER_REASONS = [
   'unparseable',
   'invalid_envelope',
@@ -81,10 +81,12 @@ export interface PoolStats {
   readonly idleCount: number;
   readonly waitingCount: number;
 }
-export interface OutboxBacklog {
-  readonly events: number;
-  /** Age of the oldest unpublished event; 0 when the backlog is empty. */
-  readonly oldestAgeSeconds: number;
+/** What the outbox gauges read: the database health's last reading (store/databaseHealth.ts). */
+export interface OutboxBacklogSource {
+  readonly current: {
+    readonly backlog: { readonly count: number; readonly oldestAgeSeconds: number } | undefined;
+  };
+  stalenessSeconds(): number;
 }
 
 export class ServiceMetrics {
@@ -308,28 +310,25 @@ export class ServiceMetrics {
    * after `timeoutMs`, so a scrape never waits on a dead database: it serves the last value and
    * `orderlab_outbox_backlog_staleness_seconds` shows how old that value is.
    */
-  observeOutboxBacklog(
-    probe: () => Promise<OutboxBacklog>,
-    options: { refreshMs: number; timeoutMs: number },
-  ): void {
-    const cache = new CachedProbe(probe, options);
+  /** Outbox gauges from the database health's last answer: a scrape never waits on the database. */
+  observeOutboxBacklog(source: OutboxBacklogSource): void {
     const registry = this.registry;
     new Gauge({
       name: 'orderlab_outbox_backlog_events',
       help: 'Outbox events not yet published to Kafka.',
       registers: [registry],
-      async collect() {
-        const value = await cache.read();
-        if (value) this.set(value.events);
+      collect() {
+        const backlog = source.current.backlog;
+        if (backlog) this.set(backlog.count);
       },
     });
     new Gauge({
       name: 'orderlab_outbox_oldest_unpublished_age_seconds',
       help: 'Age of the oldest outbox event not yet published (0 when empty).',
       registers: [registry],
-      async collect() {
-        const value = await cache.read();
-        if (value) this.set(value.oldestAgeSeconds);
+      collect() {
+        const backlog = source.current.backlog;
+        if (backlog) this.set(backlog.oldestAgeSeconds);
       },
     });
     new Gauge({
@@ -337,7 +336,7 @@ export class ServiceMetrics {
       help: 'Seconds since the outbox backlog query last succeeded (grows while the DB is away).',
       registers: [registry],
       collect() {
-        this.set(cache.stalenessSeconds());
+        this.set(source.stalenessSeconds());
       },
     });
   }
@@ -397,49 +396,4 @@ function exemplarFor(span: Span | undefined): Record<string, string> {
 
 function oneOf<T extends string>(allowed: readonly T[], value: string): T {
   return (allowed as readonly string[]).includes(value) ? (value as T) : ('other' as T);
-}
-
-/** Serves the last successful probe result; refreshes it in the background at most every refreshMs. */
-export class CachedProbe<T> {
-  private value: T | undefined;
-  private updatedAt: number | undefined;
-  private inFlight: Promise<void> | undefined;
-
-  constructor(
-    private readonly probe: () => Promise<T>,
-    private readonly options: { refreshMs: number; timeoutMs: number },
-    private readonly now: () => number = Date.now,
-  ) {
-    this.createdAt = now();
-  }
-
-  private readonly createdAt: number;
-
-  async read(): Promise<T | undefined> {
-    if (this.updatedAt === undefined || this.now() - this.updatedAt >= this.options.refreshMs) {
-      this.inFlight ??= this.refresh().finally(() => (this.inFlight = undefined));
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.inFlight,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, this.options.timeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
-    return this.value;
-  }
-
-  stalenessSeconds(): number {
-    return (this.now() - (this.updatedAt ?? this.createdAt)) / 1000;
-  }
-
-  private async refresh(): Promise<void> {
-    try {
-      this.value = await this.probe();
-      this.updatedAt = this.now();
-    } catch {
-      // Keep the last value; staleness keeps growing and tells the story.
-    }
-  }
 }

@@ -6,7 +6,7 @@ import { DiagnosticSeverity, Parser } from '@asyncapi/parser';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
-import { DLQ_HEADERS, ENVELOPE_SCHEMA } from '../../src/events/envelope';
+import { DLQ_HEADERS, ENVELOPE_SCHEMA } from '../../src/pipeline/envelope';
 import { kafkaBrokers, uniqueTopic } from '../support/pipelineLab';
 
 let brokers: string[] = [];

@@ -6,8 +6,8 @@ import { postJson, startTestService, validOrder, type TestService } from '../sup
 
 let svc: TestService;
 before(async () => {
-  // A 1 ms refresh so the backlog gauge reflects each request (the default caches it for 5 s).
-  svc = await startTestService({ METRICS_OUTBOX_REFRESH_MS: '1' });
+  // A 50 ms database health probe, so the backlog gauge soon reflects each request (default 500 ms).
+  svc = await startTestService({ SHED_PROBE_INTERVAL_MS: '50' });
 });
 after(async () => {
   await svc?.close();
@@ -81,12 +81,18 @@ describe('/metrics on the admin port', () => {
   });
 
   it('reports pool gauges and the outbox backlog from the database', async () => {
-    const { body } = await scrape();
-    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(body)?.[1]);
     const [row] = await svc.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
     );
     assert.ok(row!.n >= 1);
+    // The gauge shows the database health's last probe: wait (bounded) for one after the count.
+    let body = '';
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(body)?.[1]);
+    for (let i = 0; i < 100; i++) {
+      body = (await scrape()).body;
+      if (value('orderlab_outbox_backlog_events') === row!.n) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     assert.equal(value('orderlab_outbox_backlog_events'), row!.n);
     assert.ok(value('orderlab_outbox_oldest_unpublished_age_seconds') >= 0);
     assert.ok(value('orderlab_db_pool_connections') >= 1);

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
 import { freshDatabase, type FreshDatabase } from '../../../lab/src/testing';
+import { SHUTDOWN_ORDER } from '../../src/lifecycle/shutdownOrder';
+import { kafkaBrokers, uniqueTopic } from '../support/pipelineLab';
 import { startServiceProcess } from '../support/serviceProcess';
 import { validOrder } from '../support/serviceHarness';
 
@@ -20,6 +22,20 @@ describe('graceful shutdown', () => {
   after(async () => {
     await db?.drop();
   });
+
+  /** A service process with the given roles on its own topics of the test lab's Kafka. */
+  async function startPipelineProcess(roles: string) {
+    const topic = uniqueTopic('shutdown');
+    return startServiceProcess({
+      DATABASE_URL: db.url,
+      ROLES: roles,
+      KAFKA_BROKERS: (await kafkaBrokers()).join(','),
+      ORDERS_TOPIC: topic,
+      DLQ_TOPIC: `${topic}.dlq`,
+      WORKER_GROUP_ID: `${topic}.fulfilment`,
+      SHUTDOWN_DRAIN_DELAY_MS: '0',
+    });
+  }
 
   it('SIGTERM under steady load: readiness flips at once, in-flight work completes, exit 0 in time, nothing lost', async () => {
     const drainMs = 1000;
@@ -165,6 +181,48 @@ describe('graceful shutdown', () => {
       await locker.query('ROLLBACK').catch(() => undefined);
       await locker.end();
     }
+  });
+
+  it('closes its parts in the stated order: servers, then the pipeline, then what they share', async () => {
+    const svc = await startPipelineProcess('api,relay,worker');
+    const created = await fetch(`${svc.httpUrl}/v1/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(validOrder({ customerId: 'order-of-shutdown' })),
+    });
+    assert.equal(created.status, 201);
+    svc.child.kill('SIGTERM');
+    const exit = await svc.exited();
+    assert.equal(exit.code, 0, svc.stdout().slice(-2000));
+    const closed = svc
+      .logs()
+      .filter((l) => l['message'] === 'closed')
+      .map((l) => String(l['component']));
+    // Every part of an api+relay+worker process, in SHUTDOWN_ORDER (no tracing preload here: no telemetry).
+    assert.deepEqual(
+      closed,
+      SHUTDOWN_ORDER.filter((name) => name !== 'telemetry'),
+    );
+  });
+
+  it('a relay-only process starts no overload guard and closes relay, admin, health, pool', async () => {
+    const svc = await startPipelineProcess('relay');
+    const metrics = await (await fetch(`${svc.adminUrl}/metrics`)).text();
+    assert.doesNotMatch(
+      metrics,
+      /^orderlab_concurrency_limit /m,
+      'no overload guard in a relay-only process',
+    );
+    assert.match(metrics, /^orderlab_outbox_backlog_events /m, 'the database health feeds the outbox gauges');
+    svc.child.kill('SIGTERM');
+    assert.equal((await svc.exited()).code, 0, svc.stdout().slice(-2000));
+    assert.deepEqual(
+      svc
+        .logs()
+        .filter((l) => l['message'] === 'closed')
+        .map((l) => l['component']),
+      ['outbox relay', 'admin server', 'database health', 'database pool'],
+    );
   });
 
   it('a second signal ends the process at once with exit 1', async () => {

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { testLab, uniqueTopic } from '../../../lab/src/testing';
-import { MESSAGING_TRACER } from '../../src/events/messagingSpans';
+import { MESSAGING_TRACER } from '../../src/pipeline/messagingSpans';
 import { HTTP_TRACER } from '../../src/telemetry/httpTelemetry';
 import { PG_TRACER } from '../../src/telemetry/pgTracing';
 import { postJson, startTestService, validOrder, type TestService } from '../support/serviceHarness';

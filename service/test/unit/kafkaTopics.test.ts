@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { awaitTopicLeaders, topicsReady } from '../../src/events/kafkaTopics';
+import { awaitTopicLeaders, topicsReady } from '../../src/pipeline/kafkaTopics';
 
 const wanted = [
   { name: 'orders.v1', partitions: 3 },

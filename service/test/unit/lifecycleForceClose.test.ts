@@ -7,10 +7,40 @@ const logger = createLogger({ level: 'error', service: 'test', roles: ['api'] })
 // Keep the deadline log line out of the test output.
 logger.silent = true;
 
+describe('Lifecycle order', () => {
+  it('closes in the stated order, whatever the order of registration', async () => {
+    const closed: string[] = [];
+    const order = ['doors', 'pipeline', 'pool'] as const;
+    const lifecycle = new Lifecycle(logger, { timeoutMs: 1000, drainDelayMs: 0 }, order, () => undefined);
+    for (const name of ['pool', 'doors', 'pipeline'] as const) {
+      lifecycle.add({ name, close: async () => void closed.push(name) });
+    }
+    assert.equal(await lifecycle.shutdown('test'), 0);
+    assert.deepEqual(closed, ['doors', 'pipeline', 'pool']);
+  });
+
+  it('refuses a component without a place in the order, or registered twice', () => {
+    const lifecycle = new Lifecycle<string>(
+      logger,
+      { timeoutMs: 1000, drainDelayMs: 0 },
+      ['a'],
+      () => undefined,
+    );
+    assert.throws(() => lifecycle.add({ name: 'b', close: async () => undefined }), /b has no place/);
+    lifecycle.add({ name: 'a', close: async () => undefined });
+    assert.throws(() => lifecycle.add({ name: 'a', close: async () => undefined }), /a is registered twice/);
+  });
+});
+
 describe('Lifecycle forceClose', () => {
   it('force-closes only what has not closed when the deadline passes', async () => {
     const events: string[] = [];
-    const lifecycle = new Lifecycle(logger, { timeoutMs: 100, drainDelayMs: 0 }, () => undefined);
+    const lifecycle = new Lifecycle(
+      logger,
+      { timeoutMs: 100, drainDelayMs: 0 },
+      ['quick', 'stuck', 'never closes'],
+      () => undefined,
+    );
     lifecycle.add({
       name: 'never closes',
       close: () => new Promise(() => undefined),
@@ -34,7 +64,7 @@ describe('Lifecycle forceClose', () => {
 
   it('never force-closes when everything closes in time', async () => {
     let forced = false;
-    const lifecycle = new Lifecycle(logger, { timeoutMs: 1000, drainDelayMs: 0 }, () => undefined);
+    const lifecycle = new Lifecycle(logger, { timeoutMs: 1000, drainDelayMs: 0 }, ['fine'], () => undefined);
     lifecycle.add({ name: 'fine', close: async () => undefined, forceClose: () => (forced = true) });
     assert.equal(await lifecycle.shutdown('test'), 0);
     assert.equal(forced, false);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffDelay, WakeSignal } from '../../src/events/backoff';
-import { parseEnvelope, toEnvelope, toKafkaHeaders } from '../../src/events/envelope';
-import { poisonReason } from '../../src/events/fulfilmentWorker';
+import { backoffDelay, WakeSignal } from '../../src/pipeline/backoff';
+import { parseEnvelope, toEnvelope, toKafkaHeaders } from '../../src/pipeline/envelope';
+import { poisonReason } from '../../src/pipeline/fulfilmentWorker';
 import { declines } from '../../src/fulfilment/simulatedFulfilmentStep';
 import { InvalidTransitionError, NotFoundError, UnavailableError } from '../../src/orders/errors';
 

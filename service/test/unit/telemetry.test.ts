@@ -13,7 +13,7 @@ import {
   redactValue,
   serializeError,
 } from '../../src/telemetry/logger';
-import { acceptsOpenMetrics, CachedProbe, ServiceMetrics } from '../../src/telemetry/metrics';
+import { acceptsOpenMetrics, ServiceMetrics } from '../../src/telemetry/metrics';
 import { loadTracingSettings } from '../../src/config/config';
 
 describe('log redaction', () => {
@@ -134,56 +134,6 @@ describe('metrics exposition', () => {
     assert.match(body, /^orderlab_events_processed_total\{outcome="other"\} 1$/m);
     assert.match(body, /^orderlab_dead_letters_total\{reason="unparseable"\} 1$/m);
     assert.match(body, /^orderlab_dead_letters_total\{reason="other"\} 1$/m);
-  });
-});
-
-describe('cached probe for scrape-time queries', () => {
-  it('serves the cached value inside the refresh interval', async () => {
-    let calls = 0;
-    let now = 0;
-    const probe = new CachedProbe(
-      async () => ++calls,
-      { refreshMs: 1000, timeoutMs: 50 },
-      () => now,
-    );
-    assert.equal(await probe.read(), 1);
-    now = 500;
-    assert.equal(await probe.read(), 1);
-    now = 1500;
-    assert.equal(await probe.read(), 2);
-    assert.equal(calls, 2);
-  });
-
-  it('gives up on a hanging probe after the timeout, keeps the last value and reports staleness', async () => {
-    let now = 0;
-    let hang = false;
-    const probe = new CachedProbe(
-      () => (hang ? new Promise<number>(() => undefined) : Promise.resolve(7)),
-      { refreshMs: 1000, timeoutMs: 30 },
-      () => now,
-    );
-    assert.equal(await probe.read(), 7);
-    hang = true;
-    now = 5000;
-    const t0 = Date.now();
-    assert.equal(await probe.read(), 7);
-    assert.ok(Date.now() - t0 < 500);
-    assert.equal(probe.stalenessSeconds(), 5);
-  });
-
-  it('keeps the last value when the probe fails', async () => {
-    let now = 0;
-    let fail = false;
-    const probe = new CachedProbe(
-      () => (fail ? Promise.reject(new Error('db down')) : Promise.resolve(3)),
-      { refreshMs: 10, timeoutMs: 30 },
-      () => now,
-    );
-    assert.equal(await probe.read(), 3);
-    fail = true;
-    now = 100;
-    assert.equal(await probe.read(), 3);
-    assert.equal(probe.stalenessSeconds(), 0.1);
   });
 });
 
