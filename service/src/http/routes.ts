@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import type { Order } from '../orders/order';
 import type { OrderUseCases } from '../orders/useCases';
 import type { RequestKind } from '../overload/shedDecision';
 import { orderJson } from './orderJson';
@@ -65,26 +66,12 @@ export const ROUTES: readonly Route[] = [
       res.json({ orders: page.orders.map(orderJson), nextCursor: page.nextCursor });
     },
   },
-  {
-    method: 'GET',
-    template: '/v1/orders/:id',
-    kind: 'read',
-    grpcMethod: 'GetOrder',
-    operationId: 'getOrder',
-    async handle(orders, req, res) {
-      res.json(orderJson(await orders.getOrder(String(req.params['id']))));
-    },
-  },
-  {
-    method: 'POST',
-    template: '/v1/orders/:id/cancel',
-    kind: 'write',
-    grpcMethod: 'CancelOrder',
-    operationId: 'cancelOrder',
-    async handle(orders, req, res) {
-      res.json(orderJson(await orders.cancelOrder(String(req.params['id']))));
-    },
-  },
+  orderByIdRoute('GET', '/v1/orders/:id', 'read', 'GetOrder', 'getOrder', (orders, id) =>
+    orders.getOrder(id),
+  ),
+  orderByIdRoute('POST', '/v1/orders/:id/cancel', 'write', 'CancelOrder', 'cancelOrder', (orders, id) =>
+    orders.cancelOrder(id),
+  ),
   {
     method: 'GET',
     template: '/openapi.json',
@@ -93,6 +80,27 @@ export const ROUTES: readonly Route[] = [
     },
   },
 ];
+
+/** A route acting on the order named by its `:id`, answering with the order. */
+function orderByIdRoute(
+  method: HttpMethod,
+  template: string,
+  kind: RequestKind,
+  grpcMethod: string,
+  operationId: string,
+  act: (orders: OrderUseCases, id: string) => Promise<Order>,
+): Route {
+  return {
+    method,
+    template,
+    kind,
+    grpcMethod,
+    operationId,
+    async handle(orders, req, res) {
+      res.json(orderJson(await act(orders, String(req.params['id']))));
+    },
+  };
+}
 
 /** The path of a request URL, without its query string. */
 export function pathOf(url: string | undefined): string {
