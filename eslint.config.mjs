@@ -28,4 +28,34 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The domain knows no driver, server or adapter: ports in orders/ports.ts, adapters outside.
+    files: ['service/src/orders/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'pg',
+                'pg-*',
+                'kafkajs',
+                'express',
+                '@grpc/*',
+                '@opentelemetry/*',
+                'winston',
+                'prom-client',
+              ],
+              message: 'orders/ is the domain: no drivers or servers (CONVENTIONS 5).',
+            },
+            {
+              group: ['../*', '!../orders'],
+              message: 'orders/ imports only itself (and node:); adapters depend on it, not the other way.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
