@@ -147,8 +147,12 @@ export function allowedMethods(path: string): readonly HttpMethod[] {
 
 /** The route serving this request; HEAD is served by the GET route, as Express does. */
 export function routeFor(method: string | undefined, path: string): Route | undefined {
+  return routeIn(patternFor(path), method);
+}
+
+function routeIn(pattern: PathPattern | undefined, method: string | undefined): Route | undefined {
   const wanted = method === 'HEAD' ? 'GET' : method;
-  return patternFor(path)?.routes.find((r) => r.method === wanted);
+  return pattern?.routes.find((r) => r.method === wanted);
 }
 
 /**
@@ -158,7 +162,7 @@ export function routeFor(method: string | undefined, path: string): Route | unde
 export function requestKind(method: string | undefined, path: string): RequestKind | undefined {
   const pattern = patternFor(path);
   if (!pattern) return path.startsWith('/v1/') ? 'read' : undefined;
-  const route = routeFor(method, path);
+  const route = routeIn(pattern, method);
   return route ? route.kind : 'read';
 }
 

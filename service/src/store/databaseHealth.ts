@@ -29,6 +29,8 @@ export class DatabaseHealth {
   private readonly listeners: ((available: boolean) => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private probing: Promise<void> | undefined;
+  /** The availability listeners last heard. */
+  private announced = true;
   private readonly now: () => number;
   private readonly createdAt: number;
 
@@ -94,7 +96,6 @@ export class DatabaseHealth {
     this.announce();
   }
 
-  private announced = true;
   private announce(): void {
     if (this.reading.available === this.announced) return;
     this.announced = this.reading.available;
