@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseDotEnv } from '../../compose/local/src/dotEnv';
+import { readStackState } from '../../compose/local/src/stack';
 import { hideHarmlessNodeWarnings } from '../../lab/src/nodeWarnings';
 import { ensurePrerequisites, prerequisitesFor } from '../../lab/src/prerequisites';
 import { type CliArgs, drillPortOffset, HELP, parseCliArgs } from './cliArgs';
@@ -28,9 +31,12 @@ export async function executeDrill(
   const reportDir = reportFolder(path.resolve(root, args.reportDir), drill.name);
   let target: Target;
   if (args.target === 'compose') {
+    const envFiles = composeEnvFiles(root, args.composeEnvFiles, log);
     target = new ComposeTarget({
       file: path.resolve(root, args.composeFile),
       ...(args.composeProject ? { project: args.composeProject } : {}),
+      envFiles,
+      postgresPassword: composeVariable(root, envFiles, 'POSTGRES_PASSWORD', env) ?? 'orderlab',
       connection: {
         ...(env['ORDERLAB_DRILL_POSTGRES_URL'] ? { postgresUrl: env['ORDERLAB_DRILL_POSTGRES_URL'] } : {}),
         ...(env['ORDERLAB_DRILL_KAFKA_BROKERS']
@@ -71,6 +77,37 @@ export async function executeDrill(
     generatorNice: args.generatorNice,
     ...(args.grafanaUrl ? { grafanaUrl: args.grafanaUrl } : {}),
   });
+}
+
+/**
+ * Env files for the compose commands: the flags, else those `npm run compose:local -- up` started the
+ * stack with (local image tags), else none (compose reads .env itself).
+ */
+function composeEnvFiles(root: string, given: readonly string[], log: (line: string) => void): string[] {
+  if (given.length > 0) return given.map((f) => path.resolve(root, f));
+  const state = readStackState(root);
+  if (!state) return [];
+  log(
+    `compose: the stack of \`compose:local up\` (${state.envFiles.map((f) => path.relative(root, f)).join(', ')})`,
+  );
+  return [...state.envFiles];
+}
+
+/** A variable as compose sees it: the shell wins, then the last env file naming it, then .env. */
+function composeVariable(
+  root: string,
+  envFiles: readonly string[],
+  name: string,
+  env: Record<string, string | undefined>,
+): string | undefined {
+  if (env[name] !== undefined) return env[name];
+  const files = envFiles.length > 0 ? envFiles : [path.join(root, '.env')];
+  let value: string | undefined;
+  for (const file of files) {
+    if (!existsSync(file)) throw new Error(`--compose-env-file ${file} does not exist`);
+    value = parseDotEnv(readFileSync(file, 'utf8'), path.relative(root, file))[name] ?? value;
+  }
+  return value;
 }
 
 export function summaryLine(result: DrillRunResult): string {

@@ -15,6 +15,8 @@ export interface CliArgs {
   readonly keepLab: boolean;
   readonly composeFile: string;
   readonly composeProject?: string;
+  /** compose: env files passed to every compose command (default: those `compose:local up` used). */
+  readonly composeEnvFiles: readonly string[];
   readonly alertWaitS?: number;
   readonly grafanaUrl?: string;
   /** Nice value for the load generator's thread (negative = more CPU than the lab; 0 = unchanged). */
@@ -45,6 +47,8 @@ Options:
   --keep-lab               native: leave the drill lab running afterwards
   --compose-file F         compose: the compose file (default compose.yaml)
   --compose-project P      compose: project name (default: compose's own)
+  --compose-env-file F     compose: env file for every compose command, repeatable (default: the
+                           files \`npm run compose:local -- up\` started the stack with, if it did)
   --alert-wait S           seconds to wait for expected alerts to resolve (default 90, short 30)
   --service-env NAME=V     extra service environment for this run, repeatable (native target;
                            e.g. SHED_MAX_POOL_WAITING=4 to try a tighter shedding bound)
@@ -74,6 +78,7 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
     keepLab: false,
     composeFile: 'compose.yaml',
     serviceEnv: {},
+    composeEnvFiles: [],
     generatorNice: DEFAULT_GENERATOR_NICE,
     ...(env['GRAFANA_URL'] ? { grafanaUrl: env['GRAFANA_URL'] } : {}),
   };
@@ -118,6 +123,9 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
         break;
       case '--compose-file':
         out.composeFile = requireValue('--compose-file', next());
+        break;
+      case '--compose-env-file':
+        out.composeEnvFiles = [...out.composeEnvFiles, requireValue('--compose-env-file', next())];
         break;
       case '--compose-project':
         out.composeProject = requireValue('--compose-project', next());

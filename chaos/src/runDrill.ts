@@ -149,7 +149,10 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
       try {
         const evidence = await collectDataEvidence({
           postgresUrl: conn.postgresUrl,
-          brokers: conn.kafkaBrokers,
+          kafka: {
+            brokers: conn.kafkaBrokers,
+            ...(conn.kafkaHostAliases ? { hostAliases: conn.kafkaHostAliases } : {}),
+          },
           topic: conn.topic,
           acked,
           confirmWithinS: drill.expectations.data.confirmWithinS,

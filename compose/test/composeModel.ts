@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { parseDotEnv } from '../local/src/dotEnv';
 
 /**
  * A small, engine-free model of the compose stack for the static checks: the root .env, compose's
@@ -13,19 +14,7 @@ export const composeDir = path.join(repoRoot, 'compose');
 
 export type Env = Readonly<Record<string, string>>;
 
-/** Parses a dotenv file as compose does for the forms we use: KEY=value, comments, optional quotes. */
-export function parseDotEnv(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [index, raw] of text.split('\n').entries()) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!match) throw new Error(`.env line ${index + 1} is not KEY=value: ${raw}`);
-    const [, key, value] = match as unknown as [string, string, string];
-    env[key] = value.replace(/^(['"])(.*)\1$/, '$2');
-  }
-  return env;
-}
+export { parseDotEnv };
 
 /**
  * Compose interpolation: $$ escape, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message},

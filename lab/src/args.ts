@@ -36,7 +36,7 @@ export interface LabArgs {
   readonly checkOnly: boolean;
 }
 
-export const PREREQUISITE_SCOPES: readonly PrerequisiteScope[] = ['lab', 'drills', 'tests'];
+export const PREREQUISITE_SCOPES: readonly PrerequisiteScope[] = ['lab', 'drills', 'compose', 'tests'];
 
 export class UsageError extends Error {}
 

@@ -12,8 +12,11 @@ function onPath(binary: string): boolean {
   return runQuick('sh', ['-c', `command -v ${binary}`]).status === 0;
 }
 
-/** What a command needs installed: `lab` (lab up), `drills` (+ nginx), `tests` (everything the suite runs). */
-export type PrerequisiteScope = 'lab' | 'drills' | 'tests';
+/**
+ * What a command needs installed: `lab` (lab up), `drills` (+ nginx), `compose` (the local Docker
+ * engine and base images of compose:local), `tests` (everything the suite runs).
+ */
+export type PrerequisiteScope = 'lab' | 'drills' | 'compose' | 'tests';
 
 export interface Prerequisite {
   /** The Debian package that provides it (also its id). */
@@ -79,6 +82,20 @@ export const PREREQUISITES: readonly Prerequisite[] = [
     neededFor: 'checking the Alertmanager config the compose stack runs',
     scopes: ['tests'],
     present: () => onPath('amtool'),
+  },
+  {
+    aptPackage: 'docker.io',
+    what: 'Docker engine',
+    neededFor: 'running the compose stack on this machine (compose:local and its test)',
+    scopes: ['compose', 'tests'],
+    present: () => onPath('dockerd'),
+  },
+  {
+    aptPackage: 'debootstrap',
+    what: 'debootstrap',
+    neededFor: 'making the Debian base images compose:local builds on (no registry to pull from)',
+    scopes: ['compose', 'tests'],
+    present: () => onPath('debootstrap'),
   },
 ];
 

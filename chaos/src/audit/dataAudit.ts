@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import type { LedgerEntry } from '../load/ledger';
-import { eventTypeOf, orderIdOf, readTopic } from './kafkaTopic';
+import { eventTypeOf, type KafkaAccess, orderIdOf, readTopic } from './kafkaTopic';
 import { type Check, check } from './verdict';
 
 /** What the database and the topic hold for the orders clients were told about. */
@@ -78,7 +78,7 @@ export function ackedOrderIds(entries: readonly LedgerEntry[]): string[] {
 
 export interface DataAuditOptions {
   readonly postgresUrl: string;
-  readonly brokers: readonly string[];
+  readonly kafka: KafkaAccess;
   readonly topic: string;
   readonly acked: readonly string[];
   /** Waits up to this long for every acked order to be confirmed before judging. */
@@ -113,7 +113,7 @@ export async function collectDataEvidence(options: DataAuditOptions): Promise<Da
       options.log(`  audit: ${waiting}/${acked.length} orders not confirmed yet, waiting`);
       await sleep(Math.min(2000, Math.max(100, deadline - Date.now())));
     }
-    const messages = await readTopic(options.brokers, options.topic);
+    const messages = await readTopic(options.kafka, options.topic);
     const inTopic = new Map<string, number>();
     for (const m of messages) {
       const type = eventTypeOf(m);

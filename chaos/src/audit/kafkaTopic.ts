@@ -1,5 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import net from 'node:net';
+import { Kafka, type ISocketFactory, logLevel } from 'kafkajs';
+
+/** Where a drill reads or writes Kafka from this machine. */
+export interface KafkaAccess {
+  readonly brokers: readonly string[];
+  /** Advertised host names this machine cannot resolve → addresses (a compose network's names). */
+  readonly hostAliases?: Readonly<Record<string, string>>;
+}
+
+/** A kafkajs client for the drill side: connects to an alias's address when the broker names one. */
+export function drillKafka(clientId: string, access: KafkaAccess): Kafka {
+  const aliases = access.hostAliases ?? {};
+  const socketFactory: ISocketFactory = ({ host, port, onConnect }) => {
+    const socket = net.connect({ host: aliases[host] ?? host, port }, onConnect);
+    socket.setKeepAlive(true, 60_000);
+    return socket;
+  };
+  return new Kafka({
+    clientId,
+    brokers: [...access.brokers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 3 },
+    ...(Object.keys(aliases).length > 0 ? { socketFactory } : {}),
+  });
+}
 
 export interface TopicMessage {
   readonly partition: number;
@@ -14,16 +39,11 @@ export interface TopicMessage {
  * seen when called: what is really in the log, independent of the service.
  */
 export async function readTopic(
-  brokers: readonly string[],
+  access: KafkaAccess,
   topic: string,
   timeoutMs = 30_000,
 ): Promise<TopicMessage[]> {
-  const kafka = new Kafka({
-    clientId: 'orderlab-drill-audit',
-    brokers: [...brokers],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 3 },
-  });
+  const kafka = drillKafka('orderlab-drill-audit', access);
   const admin = kafka.admin();
   await admin.connect();
   let highWatermarks: Map<number, bigint>;

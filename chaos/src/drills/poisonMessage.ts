@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
-import { readTopic } from '../audit/kafkaTopic';
+import { drillKafka, readTopic } from '../audit/kafkaTopic';
 import { check } from '../audit/verdict';
 import type { Drill } from './drill';
 import { apiUrlOf } from './common';
@@ -60,11 +59,11 @@ export const poisonMessage: Drill = {
       durationS: ctx.args.durationS,
     });
     await ctx.sleep(Math.round(ctx.args.durationS * 0.3));
-    const kafka = new Kafka({
-      clientId: 'orderlab-drill-poison',
-      brokers: [...conn.kafkaBrokers],
-      logLevel: logLevel.NOTHING,
-    });
+    const access = {
+      brokers: conn.kafkaBrokers,
+      ...(conn.kafkaHostAliases ? { hostAliases: conn.kafkaHostAliases } : {}),
+    };
+    const kafka = drillKafka('orderlab-drill-poison', access);
     const producer = kafka.producer();
     const start = Date.now();
     await producer.connect();
@@ -83,7 +82,7 @@ export const poisonMessage: Drill = {
     const deadline = Date.now() + 30_000;
     let found: Awaited<ReturnType<typeof readTopic>> = [];
     while (Date.now() < deadline) {
-      const dlq = await readTopic(conn.kafkaBrokers, conn.dlqTopic).catch(() => []);
+      const dlq = await readTopic(access, conn.dlqTopic).catch(() => []);
       found = dlq.filter((m) => (m.key ?? '').startsWith(marker) || (m.value ?? '').includes(marker));
       if (found.length >= messages.length) break;
       await ctx.sleep(2);

@@ -27,6 +27,8 @@ export interface ComposeTargetOptions {
   /** Compose file; default compose.yaml in the repo root. */
   readonly file: string;
   readonly project?: string;
+  /** Env files for every compose command (e.g. .env + compose/local/images.env); compose's default when empty. */
+  readonly envFiles?: readonly string[];
   /** Compose service name per lab component name (api, relay, worker, postgres, kafka, prometheus, lb, toxiproxy). */
   readonly services?: Partial<Record<string, string>>;
   /** Published host URLs of the stack. */
@@ -34,16 +36,18 @@ export interface ComposeTargetOptions {
   /** Toxiproxy API and the name of its proxy in front of PostgreSQL (the service connects through it). */
   readonly toxiproxyUrl?: string;
   readonly toxiproxyPostgresProxy?: string;
+  /** POSTGRES_PASSWORD of the stack (from its env files), for the audit's connection. */
+  readonly postgresPassword?: string;
   readonly stopTimeoutS?: number;
   readonly run?: CommandRunner;
   readonly log?: (line: string) => void;
 }
 
 /**
- * Host URLs of the compose stack (compose/compose.yaml): the load balancer and Prometheus publish
- * ports on 127.0.0.1. PostgreSQL and Kafka are not published by the stack: the data audit needs them
- * reachable from the host (a compose override publishing 5432 and Kafka's EXTERNAL listener), named
- * here or with ORDERLAB_DRILL_POSTGRES_URL / ORDERLAB_DRILL_KAFKA_BROKERS.
+ * Host URLs of the compose stack (compose/compose.yaml): the load balancer, Prometheus and Jaeger
+ * publish ports on 127.0.0.1. PostgreSQL and Kafka publish nothing: the data audit reads them at
+ * their container addresses on the project network (found in prepare; Linux hosts reach those),
+ * unless ORDERLAB_DRILL_POSTGRES_URL / ORDERLAB_DRILL_KAFKA_BROKERS name other addresses.
  */
 export const COMPOSE_DEFAULT_CONNECTION: TargetConnection = {
   apiUrl: 'http://127.0.0.1:8080',
@@ -67,6 +71,7 @@ export class ComposeTarget implements Target {
   private readonly run: CommandRunner;
   private readonly log: (line: string) => void;
   private replicas = 1;
+  private discovered: Partial<TargetConnection> = {};
 
   constructor(private readonly options: ComposeTargetOptions) {
     this.run = options.run ?? spawnRunner;
@@ -77,6 +82,7 @@ export class ComposeTarget implements Target {
   composeArgs(...args: string[]): string[] {
     return [
       'compose',
+      ...(this.options.envFiles ?? []).flatMap((f) => ['--env-file', f]),
       '-f',
       this.options.file,
       ...(this.options.project ? ['-p', this.options.project] : []),
@@ -115,10 +121,47 @@ export class ComposeTarget implements Target {
     ];
     await this.compose('up', '-d', '--wait', ...services);
     this.replicas = setup.apiReplicas;
+    await this.discoverStores();
+  }
+
+  /**
+   * The audit's way to PostgreSQL and Kafka: the containers' addresses on the project network. Kafka
+   * advertises `kafka:9092`, a name only the network resolves, so the audit's client maps that name
+   * to the address (kafkaHostAliases).
+   */
+  private async discoverStores(): Promise<void> {
+    const given = this.options.connection ?? {};
+    if (given.postgresUrl && given.kafkaBrokers) return;
+    const postgresIp = await this.containerAddress(this.service('postgres'));
+    const kafkaIp = await this.containerAddress(this.service('kafka'));
+    const password = this.options.postgresPassword ?? 'orderlab';
+    this.discovered = {
+      postgresUrl: `postgres://orderlab:${encodeURIComponent(password)}@${postgresIp}:5432/orderlab`,
+      kafkaBrokers: [`${kafkaIp}:9092`],
+      kafkaHostAliases: { [this.service('kafka')]: kafkaIp },
+    };
+    this.log(
+      `  audit reads PostgreSQL at ${postgresIp}:5432 and Kafka at ${kafkaIp}:9092 (container addresses)`,
+    );
+  }
+
+  private async containerAddress(service: string): Promise<string> {
+    const id = (await this.compose('ps', '-q', service)).stdout.trim().split('\n')[0];
+    if (!id) throw new Error(`compose service ${service} has no container`);
+    const inspect = await this.run('docker', [
+      'inspect',
+      '--format',
+      '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}',
+      id,
+    ]);
+    const address = inspect.stdout.trim().split(/\s+/)[0];
+    if (inspect.code !== 0 || !address)
+      throw new Error(`no network address for ${service}: ${inspect.stderr.trim().slice(0, 200)}`);
+    return address;
   }
 
   connection(): TargetConnection {
-    const base = { ...COMPOSE_DEFAULT_CONNECTION, ...this.options.connection };
+    const base = { ...COMPOSE_DEFAULT_CONNECTION, ...this.discovered, ...this.options.connection };
     // In compose the "owned" API is the api service itself (its exit code comes from `compose ps`).
     return { ...base, ownedApiUrl: base.ownedApiUrl ?? base.apiUrl };
   }

@@ -26,6 +26,8 @@ export interface TargetConnection {
   readonly apiAdminUrls: Readonly<Record<string, string>>;
   readonly postgresUrl: string;
   readonly kafkaBrokers: readonly string[];
+  /** Host names the broker advertises that this machine cannot resolve → addresses (compose network). */
+  readonly kafkaHostAliases?: Readonly<Record<string, string>>;
   readonly prometheusUrl: string;
   /** Jaeger's query API, when the target runs Jaeger (the trace audit reads it). */
   readonly jaegerUrl?: string;

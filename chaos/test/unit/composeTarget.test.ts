@@ -49,15 +49,36 @@ test('compose target issues kill/stop/start/pause/unpause with the compose servi
   ]);
 });
 
+/** `ps -q <service>` names a container; `docker inspect` gives its address on the project network. */
+const containers = {
+  ' ps -q postgres': { stdout: 'c0ffee01\n' },
+  ' ps -q kafka': { stdout: 'c0ffee02\n' },
+  'inspect --format {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}} c0ffee01': {
+    stdout: '172.18.0.2 \n',
+  },
+  'inspect --format {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}} c0ffee02': {
+    stdout: '172.18.0.7 \n',
+  },
+};
+const STORES = [
+  `${C} ps -q postgres`,
+  'docker inspect --format {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}} c0ffee01',
+  `${C} ps -q kafka`,
+  'docker inspect --format {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}} c0ffee02',
+];
+
 test('compose target: prepare brings up what the drill needs and waits for health', async () => {
-  const { target, issued } = recordingTarget();
+  const { target, issued } = recordingTarget(containers);
   await target.prepare({ apiReplicas: 2, loadBalancer: true, pipeline: true, serviceEnv: {} });
-  assert.deepEqual(issued, [`${C} up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb`]);
+  assert.deepEqual(issued, [
+    `${C} up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb`,
+    ...STORES,
+  ]);
   assert.deepEqual(target.apiComponents(), ['api-1', 'api-2']);
   await target.scaleApi(1);
-  assert.deepEqual(issued.slice(1), [`${C} start api-1`, `${C} stop -t 20 api-2`]);
+  assert.deepEqual(issued.slice(5), [`${C} start api-1`, `${C} stop -t 20 api-2`]);
   assert.deepEqual(target.apiComponents(), ['api-1']);
-  const slow = recordingTarget();
+  const slow = recordingTarget(containers);
   await slow.target.prepare({
     apiReplicas: 0,
     loadBalancer: false,
@@ -65,7 +86,42 @@ test('compose target: prepare brings up what the drill needs and waits for healt
     ownedApi: { viaLatencyProxy: true },
     serviceEnv: {},
   });
-  assert.deepEqual(slow.issued, [`${C} up -d --wait postgres kafka prometheus api-1 relay worker toxiproxy`]);
+  assert.deepEqual(slow.issued, [
+    `${C} up -d --wait postgres kafka prometheus api-1 relay worker toxiproxy`,
+    ...STORES,
+  ]);
+});
+
+test('compose target: the audit reads PostgreSQL and Kafka at their container addresses; the broker name maps there', async () => {
+  const { target } = recordingTarget(containers);
+  await target.prepare({ apiReplicas: 1, loadBalancer: false, pipeline: true, serviceEnv: {} });
+  const conn = target.connection();
+  assert.equal(conn.postgresUrl, 'postgres://orderlab:orderlab@172.18.0.2:5432/orderlab');
+  assert.deepEqual(conn.kafkaBrokers, ['172.18.0.7:9092']);
+  assert.deepEqual(conn.kafkaHostAliases, { kafka: '172.18.0.7' });
+  assert.equal(conn.apiUrl, 'http://127.0.0.1:8080', 'load still goes to the published LB port');
+
+  const missing = recordingTarget();
+  await assert.rejects(
+    missing.target.prepare({ apiReplicas: 1, loadBalancer: false, pipeline: true, serviceEnv: {} }),
+    /compose service postgres has no container/,
+  );
+});
+
+test('compose target: env files go before the compose file on every command', async () => {
+  const issued: string[] = [];
+  const target = new ComposeTarget({
+    file: '/repo/compose.yaml',
+    envFiles: ['/repo/.env', '/repo/compose/local/images.env'],
+    run: async (command, args) => {
+      issued.push([command, ...args].join(' '));
+      return { code: 0, stdout: '', stderr: '' };
+    },
+  });
+  await target.kill('kafka');
+  assert.deepEqual(issued, [
+    'docker compose --env-file /repo/.env --env-file /repo/compose/local/images.env -f /repo/compose.yaml kill -s SIGKILL kafka',
+  ]);
 });
 
 test('compose target: the SIGTERM drill stops api-1, reads its exit code, starts it and waits for health', async () => {
@@ -87,11 +143,12 @@ test('compose target: rolling restart restarts one replica at a time and waits f
   const { target, issued } = recordingTarget({
     ' ps --format json api-1': healthy('api-1'),
     ' ps --format json api-2': healthy('api-2'),
+    ...containers,
   });
   await target.prepare({ apiReplicas: 2, loadBalancer: true, pipeline: false, serviceEnv: {} });
   const steps: string[] = [];
   await target.rollingRestartApi((s) => steps.push(s));
-  assert.deepEqual(issued.slice(1), [
+  assert.deepEqual(issued.slice(1 + STORES.length), [
     `${C} restart -t 20 api-1`,
     `${C} ps --format json api-1`,
     `${C} restart -t 20 api-2`,

@@ -1,30 +1,20 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { JaegerPorts } from '../ports';
-import { LabError, runQuick, runWithTimeout, waitUntil } from '../processes';
+import { ensureGoBinaries } from '../goBuild';
+import { waitUntil } from '../processes';
 import { readPinnedVersions } from '../repo';
 import { childEnv, type ComponentDriver, type LabContext, type Launch } from './types';
 
 const JAEGER_MODULE = 'github.com/jaegertracing/jaeger';
-const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
-const BUILD_TIMEOUT_MS = 25 * 60_000;
 
 /** The Jaeger binary for the pinned version, built once from the Go module proxy into the cache. */
 export function jaegerBinaryPath(cacheDir: string, version: string): string {
   return path.join(cacheDir, 'jaeger', version, 'jaeger');
 }
 
-/** `go` on PATH, else the official tarball's place. */
-function goBinary(): string | undefined {
-  if (!runQuick('go', ['version']).missing) return 'go';
-  return existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined;
-}
-
-/**
- * Builds Jaeger v2 (`cmd/jaeger`) once. `go install module@version` refuses it (its go.mod has a
- * replace directive), so the module is downloaded and built inside its own folder.
- */
+/** Builds Jaeger v2 (`cmd/jaeger`) once from the Go module proxy into the cache. */
 export async function ensureJaegerBinary(
   repoRoot: string,
   cacheDir: string,
@@ -32,48 +22,18 @@ export async function ensureJaegerBinary(
 ): Promise<string> {
   const { jaeger: version } = readPinnedVersions(repoRoot);
   const binary = jaegerBinaryPath(cacheDir, version);
-  if (existsSync(binary)) return binary;
-  const go = goBinary();
-  if (!go)
-    throw new LabError(
-      `Go 1.24+ is needed once to build Jaeger ${version} from the Go module proxy: install it from go.dev/dl (to /usr/local/go) and retry`,
-    );
-  const env = { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };
-  log(`  jaeger: downloading ${JAEGER_MODULE}@${version} from the Go module proxy (once) ...`);
-  const download = await runWithTimeout(go, ['mod', 'download', '-json', `${JAEGER_MODULE}@${version}`], {
-    timeoutMs: DOWNLOAD_TIMEOUT_MS,
-    env,
-  });
-  const dir = /"Dir":\s*"([^"]+)"/.exec(download.output)?.[1];
-  if (download.status !== 0 || !dir)
-    throw new LabError(
-      `could not download ${JAEGER_MODULE}@${version} (${download.timedOut ? 'timed out' : (download.output.trim().split('\n').slice(-1)[0] ?? '')}): check access to the Go module proxy (GOPROXY) and retry`,
-    );
-  log(
-    `  jaeger: building cmd/jaeger ${version} into ${path.relative(repoRoot, binary)} (once; several minutes on 2 cores) ...`,
+  const [built] = await ensureGoBinaries(
+    {
+      module: JAEGER_MODULE,
+      version,
+      packages: [{ pkg: './cmd/jaeger', output: path.basename(binary) }],
+      ldflags: `-X ${JAEGER_MODULE}/internal/version.latestVersion=${version}`,
+      outDir: path.dirname(binary),
+      label: 'jaeger',
+    },
+    log,
   );
-  mkdirSync(path.dirname(binary), { recursive: true });
-  const partial = `${binary}.partial`;
-  rmSync(partial, { force: true });
-  const build = await runWithTimeout(
-    go,
-    [
-      'build',
-      '-trimpath',
-      '-ldflags',
-      `-s -w -X ${JAEGER_MODULE}/internal/version.latestVersion=${version}`,
-      '-o',
-      partial,
-      './cmd/jaeger',
-    ],
-    { timeoutMs: BUILD_TIMEOUT_MS, cwd: dir, env: { ...env, GOFLAGS: '' } },
-  );
-  if (build.status !== 0 || !existsSync(partial))
-    throw new LabError(
-      `building Jaeger ${version} failed (${build.timedOut ? `timed out after ${BUILD_TIMEOUT_MS / 60_000} min` : build.output.trim().split('\n').slice(-3).join(' | ') || `exit ${build.status}`}): Go 1.24+ is needed`,
-    );
-  renameSync(partial, binary);
-  return binary;
+  return built as string;
 }
 
 /**

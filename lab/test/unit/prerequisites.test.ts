@@ -10,6 +10,7 @@ import {
   missingPrerequisites,
   prerequisite,
   prerequisitesFor,
+  type PrerequisiteScope,
 } from '../../src/prerequisites';
 
 test('reads the Java major version from both version styles', () => {
@@ -49,11 +50,17 @@ test('cluster ids look like StorageTool random-uuid output and never start with 
   for (let i = 0; i < 200; i++) assert.match(newClusterId(), /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
 });
 
-test('one package list: each scope adds to the one before (lab ⊂ drills ⊂ tests)', () => {
-  const names = (scope: 'lab' | 'drills' | 'tests') => prerequisitesFor(scope).map((p) => p.aptPackage);
+test('one package list: each scope adds to the one before (lab ⊂ drills ⊂ tests), compose ⊂ tests', () => {
+  const names = (scope: PrerequisiteScope) => prerequisitesFor(scope).map((p) => p.aptPackage);
   assert.deepEqual(names('lab'), ['postgresql', 'prometheus', 'default-jdk-headless', 'maven']);
   assert.deepEqual(names('drills'), [...names('lab'), 'nginx']);
-  assert.deepEqual(names('tests'), [...names('drills'), 'chromium', 'prometheus-alertmanager']);
+  assert.deepEqual(names('compose'), ['docker.io', 'debootstrap']);
+  assert.deepEqual(names('tests'), [
+    ...names('drills'),
+    'chromium',
+    'prometheus-alertmanager',
+    ...names('compose'),
+  ]);
 });
 
 test('the missing-package message names every package, why, and one install command', () => {
