@@ -50,7 +50,8 @@ Options:
   --compose-env-file F     compose: env file for every compose command, repeatable (default: the
                            files \`npm run compose:local -- up\` started the stack with, if it did)
   --alert-wait S           seconds to wait for expected alerts to resolve (default 90, short 30)
-  --service-env NAME=V     extra service environment for this run, repeatable (native target;
+  --service-env NAME=V     extra service environment for this run, repeatable (native: any;
+                           compose: the drill knobs compose.yaml declares;
                            e.g. SHED_MAX_POOL_WAITING=4 to try a tighter shedding bound)
   --grafana-url URL        push start/end annotations there (default GRAFANA_URL)
   --generator-nice N       nice value of the load generator's thread, -20..0 (default ${DEFAULT_GENERATOR_NICE}:

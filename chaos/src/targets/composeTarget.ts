@@ -1,7 +1,11 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PrometheusClient } from '../audit/prometheus';
+import { SERVICE_ENV } from '../drills/knobs';
 import type { Target, TargetConnection, TargetSetup, TerminationResult } from './target';
+
+/** Service variables compose/compose.yaml takes from compose's environment (empty = service default). */
+export const COMPOSE_KNOBS: readonly string[] = Object.values(SERVICE_ENV);
 
 export interface CommandResult {
   readonly code: number;
@@ -9,12 +13,19 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
-/** Runs one command; injected so tests can check exactly what the compose target issues. */
-export type CommandRunner = (command: string, args: readonly string[]) => Promise<CommandResult>;
+/** Runs one command (with extra environment); injected so tests can check exactly what the target issues. */
+export type CommandRunner = (
+  command: string,
+  args: readonly string[],
+  env?: Readonly<Record<string, string>>,
+) => Promise<CommandResult>;
 
-export const spawnRunner: CommandRunner = (command, args) =>
+export const spawnRunner: CommandRunner = (command, args, env) =>
   new Promise((resolve, reject) => {
-    const child = spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, [...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -72,6 +83,7 @@ export class ComposeTarget implements Target {
   private readonly log: (line: string) => void;
   private replicas = 1;
   private discovered: Partial<TargetConnection> = {};
+  private restore: string[] = [];
 
   constructor(private readonly options: ComposeTargetOptions) {
     this.run = options.run ?? spawnRunner;
@@ -97,9 +109,20 @@ export class ComposeTarget implements Target {
   }
 
   private async compose(...args: string[]): Promise<CommandResult> {
+    return this.composeWith({}, ...args);
+  }
+
+  /** A compose command with variables for compose's interpolation (the drill knobs). */
+  private async composeWith(
+    env: Readonly<Record<string, string>>,
+    ...args: string[]
+  ): Promise<CommandResult> {
     const full = this.composeArgs(...args);
-    this.log(`  $ docker ${full.join(' ')}`);
-    const result = await this.run('docker', full);
+    const shown = Object.entries(env)
+      .map(([k, v]) => `${k}=${v} `)
+      .join('');
+    this.log(`  $ ${shown}docker ${full.join(' ')}`);
+    const result = await this.run('docker', full, env);
     if (result.code !== 0) {
       throw new Error(
         `docker ${full.join(' ')} exited ${result.code}: ${result.stderr.trim().slice(0, 400)}`,
@@ -109,18 +132,27 @@ export class ComposeTarget implements Target {
   }
 
   async prepare(setup: TargetSetup): Promise<void> {
-    const replicas = Math.max(setup.apiReplicas, setup.ownedApi ? 1 : 0);
+    // The load goes to the published port, the stack's load balancer, which feeds both API
+    // replicas: both run, with the drill's knobs, whatever replica count the native setup names.
     const services = [
       this.service('postgres'),
       this.service('kafka'),
       this.service('prometheus'),
-      ...Array.from({ length: replicas }, (_, i) => this.service(`api-${i + 1}`)),
+      this.service('api-1'),
+      this.service('api-2'),
       ...(setup.pipeline ? [this.service('relay'), this.service('worker')] : []),
-      ...(setup.loadBalancer ? [this.service('lb')] : []),
+      this.service('lb'),
       ...(setup.ownedApi?.viaLatencyProxy ? [this.service('toxiproxy')] : []),
     ];
-    await this.compose('up', '-d', '--wait', ...services);
-    this.replicas = setup.apiReplicas;
+    const unknown = Object.keys(setup.serviceEnv).filter((k) => !COMPOSE_KNOBS.includes(k));
+    if (unknown.length > 0)
+      throw new Error(
+        `compose passes only the drill knobs its compose file declares (${COMPOSE_KNOBS.join(', ')}); not ${unknown.join(', ')}`,
+      );
+    // Services whose environment the knobs change are recreated with them, and put back in close().
+    await this.composeWith(setup.serviceEnv, 'up', '-d', '--wait', ...services);
+    if (Object.keys(setup.serviceEnv).length > 0) this.restore = services;
+    this.replicas = 2;
     await this.discoverStores();
   }
 
@@ -170,8 +202,11 @@ export class ComposeTarget implements Target {
     return Array.from({ length: this.replicas }, (_, i) => `api-${i + 1}`);
   }
 
+  /** Starts a service and returns once its healthcheck passes (as the native lab's start waits for readiness). */
   async start(component: string): Promise<void> {
-    await this.compose('start', this.service(component));
+    const service = this.service(component);
+    await this.compose('start', service);
+    await this.waitHealthy(service, 120_000);
   }
 
   async stop(component: string): Promise<void> {
@@ -265,7 +300,12 @@ export class ComposeTarget implements Target {
   }
 
   async close(): Promise<void> {
-    // The user owns the stack; a drill leaves it running as it found it.
+    // The user owns the stack; a drill leaves it running as it found it: services recreated with
+    // drill knobs are recreated again with the stack's own environment.
+    if (this.restore.length === 0) return;
+    const services = this.restore;
+    this.restore = [];
+    await this.compose('up', '-d', '--wait', ...services);
   }
 }
 

@@ -30,7 +30,7 @@ const healthy = (name: string) => ({
 });
 
 test('compose target issues kill/stop/start/pause/unpause with the compose service names', async () => {
-  const { target, issued } = recordingTarget();
+  const { target, issued } = recordingTarget({ ' ps --format json postgres': healthy('postgres') });
   await target.kill('kafka');
   await target.stop('postgres');
   await target.start('postgres');
@@ -42,6 +42,7 @@ test('compose target issues kill/stop/start/pause/unpause with the compose servi
     `${C} kill -s SIGKILL kafka`,
     `${C} stop -t 20 postgres`,
     `${C} start postgres`,
+    `${C} ps --format json postgres`,
     `${C} pause worker`,
     `${C} unpause worker`,
     `${C} kill -s SIGKILL api-2`,
@@ -87,7 +88,7 @@ test('compose target: prepare brings up what the drill needs and waits for healt
     serviceEnv: {},
   });
   assert.deepEqual(slow.issued, [
-    `${C} up -d --wait postgres kafka prometheus api-1 relay worker toxiproxy`,
+    `${C} up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb toxiproxy`,
     ...STORES,
   ]);
 });
@@ -189,4 +190,36 @@ test('compose ps output: JSON lines (v2.21+) and a JSON array (older)', () => {
   assert.deepEqual(parseComposePs('[{"Name":"a","ExitCode":137}]'), [{ Name: 'a', ExitCode: 137 }]);
   assert.equal(parseComposeExitCode(''), null);
   assert.equal(parseComposeExitCode('{"Name":"a","ExitCode":143}'), 143);
+});
+
+test('compose target: drill knobs go to compose as variables, unknown ones are refused, close puts the stack back', async () => {
+  const calls: { line: string; env: Readonly<Record<string, string>> }[] = [];
+  const target = new ComposeTarget({
+    file: '/repo/compose.yaml',
+    connection: { postgresUrl: 'postgres://x@h/db', kafkaBrokers: ['h:9092'] },
+    run: async (command, args, env = {}) => {
+      calls.push({ line: [command, ...args].join(' '), env });
+      return { code: 0, stdout: '', stderr: '' };
+    },
+  });
+  const setup = { apiReplicas: 1, loadBalancer: false, pipeline: true };
+  await assert.rejects(
+    target.prepare({ ...setup, serviceEnv: { NODE_OPTIONS: '--inspect' } }),
+    /only the drill knobs .* not NODE_OPTIONS/,
+  );
+  assert.equal(calls.length, 0, 'nothing ran');
+  await target.prepare({ ...setup, serviceEnv: { SHED_MAX_OUTBOX_BACKLOG: '150' } });
+  assert.deepEqual(calls[0], {
+    line: 'docker compose -f /repo/compose.yaml up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb',
+    env: { SHED_MAX_OUTBOX_BACKLOG: '150' },
+  });
+  await target.close();
+  assert.deepEqual(calls.slice(1), [
+    {
+      line: 'docker compose -f /repo/compose.yaml up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb',
+      env: {},
+    },
+  ]);
+  await target.close();
+  assert.equal(calls.length, 2, 'restored once');
 });
