@@ -19,7 +19,8 @@ export interface OrderRepository {
   changeStatus(id: string, change: StatusChange): Promise<Order | null>;
   /**
    * changeStatus for a consumed event, effective once: records `consumed.eventId` as processed in
-   * the same transaction as the change. When the id was already recorded nothing changes.
+   * the same transaction as the change. When the id was already recorded nothing changes
+   * (`duplicate`); when the order does not exist nothing is written (`not_found`).
    */
   changeStatusOnce(consumed: ConsumedEvent, id: string, change: StatusChange): Promise<OnceResult>;
   /** Records an event that has no effect beyond being seen; false when it was already recorded. */
