@@ -161,8 +161,8 @@ async function drainPart(options: Options, dbUrl: string): Promise<DrainPart> {
       const rawTopic = `bench.raw.${stamp}`;
       const relayTopic = `bench.relay.${stamp}`;
       await kafka.ensureTopics([
-        { topic: rawTopic, partitions: 6 },
-        { topic: relayTopic, partitions: 6 },
+        { name: rawTopic, partitions: 6 },
+        { name: relayTopic, partitions: 6 },
       ]);
       // Alternate which goes first, so warm-up and background noise do not favour one side.
       const relayFirst = round % 2 === 0;

@@ -347,7 +347,7 @@ describe('event pipeline (real PostgreSQL and Kafka)', () => {
       [orders, eventsPerOrder],
     );
     const kafka = createKafkaClient(config.kafka, quietLogger);
-    await kafka.ensureTopics([{ topic, partitions: 6 }]);
+    await kafka.ensureTopics([{ name: topic, partitions: 6 }]);
     const counts = [0, 0, 0];
     const relays = counts.map((_, i) => {
       const pool = createPool(config.database, `relay-${i}`);
