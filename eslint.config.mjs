@@ -29,7 +29,7 @@ export default tseslint.config(
     },
   },
   {
-    // The domain knows no driver, server or adapter: ports in orders/ports.ts, adapters outside.
+    // The domain knows no driver, server or adapter: ports beside their use cases, adapters outside.
     files: ['service/src/orders/**/*.ts'],
     rules: {
       'no-restricted-imports': [

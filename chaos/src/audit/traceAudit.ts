@@ -1,6 +1,7 @@
 import type { LedgerEntry } from '../load/ledger';
 import type { FaultWindow } from './maths';
 import { check, type Check, skip } from './verdict';
+import type { ServiceRole } from '../../../lab/src/ports';
 
 /**
  * Trace audit: for acknowledged orders, Jaeger (read independently of the service, by the trace id
@@ -41,7 +42,7 @@ interface SpanView {
 }
 
 /** Role of the process that wrote a span, from its service name (orderlab-api, orderlab-relay …). */
-function hasRole(service: string, role: 'api' | 'relay' | 'worker'): boolean {
+function hasRole(service: string, role: ServiceRole): boolean {
   return service.split(/[-_.]/).includes(role);
 }
 

@@ -2,21 +2,20 @@ import { context, propagation } from '@opentelemetry/api';
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import type { OrderEvent } from '../orders/events';
 import type { Order } from '../orders/order';
+import type { ConsumedEvent, FulfilmentRepository, OnceResult } from '../orders/fulfilment';
 import type {
-  ConsumedEvent,
   CreateOrderCommand,
   CreateOrderResult,
-  OnceResult,
   OrderPage,
   OrderRepository,
   StatusChange,
-} from '../orders/ports';
+} from '../orders/useCases';
 import { translateDatabaseError } from './dbErrors';
 import { createOrderQuery, type OrderRow, orderByIdQuery, SELECT_ORDER, toOrder } from './statements';
 import { withTransaction } from './transaction';
 
-/** PostgreSQL implementation of the use cases' OrderRepository. Returns plain domain objects. */
-export class PgOrderRepository implements OrderRepository {
+/** PostgreSQL implementation of the use cases' repositories. Returns plain domain objects. */
+export class PgOrderRepository implements OrderRepository, FulfilmentRepository {
   constructor(private readonly pool: Pool) {}
 
   async create(command: CreateOrderCommand): Promise<CreateOrderResult> {

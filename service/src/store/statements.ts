@@ -1,6 +1,6 @@
 import type { QueryConfig } from 'pg';
 import type { Order, OrderItem, OrderStatus } from '../orders/order';
-import type { CreateOrderCommand } from '../orders/ports';
+import type { CreateOrderCommand } from '../orders/useCases';
 import type { OutboxEventRow } from '../pipeline/envelope';
 
 /*
