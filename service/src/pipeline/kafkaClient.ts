@@ -224,6 +224,8 @@ class KafkaMessageSource implements MessageSource {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: partitionsConcurrency,
+      // kafkajs hands plain closures (its docs destructure them); its typings declare them as methods.
+      // eslint-disable-next-line @typescript-eslint/unbound-method
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const { topic: t, partition } = batch;
         let next: string | undefined;

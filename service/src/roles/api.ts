@@ -94,8 +94,8 @@ export async function startApi(
         describePending: () => grpcServer.describePending(),
         forceClose: () => grpcServer.forceClose(),
       },
-      { name: 'shed log summary', close: async () => shedLog.flush() },
-      { name: 'overload guard', close: async () => overload.stop() },
+      { name: 'shed log summary', close: () => Promise.resolve(shedLog.flush()) },
+      { name: 'overload guard', close: () => Promise.resolve(overload.stop()) },
     ],
   };
 }

@@ -9,6 +9,8 @@ const tracer = trace.getTracer(PG_TRACER);
 type QueryCallback = (err: Error | undefined, result: unknown) => void;
 type PlainQuery = (this: Client, ...args: unknown[]) => unknown;
 
+// Taken unbound on purpose: the traced client calls it with .call(this).
+// eslint-disable-next-line @typescript-eslint/unbound-method
 const plainQuery = Client.prototype.query as unknown as PlainQuery;
 
 /** Operation names by SQL text: the service's statements are a fixed set, so this stays small. */
@@ -131,6 +133,8 @@ type ConnectCallback = (
   done: (release?: unknown) => void,
 ) => void;
 
+// Taken unbound on purpose: the traced pool calls it with .call(this).
+// eslint-disable-next-line @typescript-eslint/unbound-method
 const plainConnect = Pool.prototype.connect as (this: Pool, callback?: ConnectCallback) => unknown;
 
 /**
