@@ -28,10 +28,10 @@ export function interpolate(text: string, env: Env): string {
       const name = (braced ?? bare) as string;
       const value = env[name];
       const unset = value === undefined || (colon === ':' && value === '');
-      if (op === '-') return unset ? (arg as string) : (value as string);
+      if (op === '-') return unset ? (arg as string) : value;
       if (op === '?') {
         if (unset) throw new Error(`required variable ${name} is missing: ${arg}`);
-        return value as string;
+        return value;
       }
       return value ?? '';
     },

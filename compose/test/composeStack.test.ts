@@ -331,8 +331,7 @@ test('api/relay/worker environments pass the service config schema; unknown name
   }
   // The check bites: a wrong value is refused with the variable named.
   assert.throws(
-    () =>
-      loadConfig({ ...service('api-1').resolved.environment, HTTP_PORT: 'eighty' } as Record<string, string>),
+    () => loadConfig({ ...service('api-1').resolved.environment, HTTP_PORT: 'eighty' }),
     /HTTP_PORT/,
   );
 });

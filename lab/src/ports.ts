@@ -151,7 +151,7 @@ export function portsByComponent(plan: PortPlan): { component: string; port: num
     { component: 'kafka', port: plan.kafka },
     { component: 'kafka', port: plan.kafkaController },
     { component: 'prometheus', port: plan.prometheus },
-    ...Object.values(plan.jaeger).map((port) => ({ component: 'jaeger', port })),
+    ...Object.values<number>({ ...plan.jaeger }).map((port) => ({ component: 'jaeger', port })),
   ];
   for (const [name, ports] of Object.entries(plan.services)) {
     list.push(

@@ -191,7 +191,7 @@ export function runQuick(
   timeoutMs = 10_000,
 ): { status: number | null; output: string; missing: boolean } {
   const result = atNormalPriority(() => spawnSync(command, args, { encoding: 'utf8', timeout: timeoutMs }));
-  const missing = (result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+  const missing = result.error !== undefined && 'code' in result.error && result.error.code === 'ENOENT';
   return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}`, missing };
 }
 

@@ -110,9 +110,10 @@ describe('native lab runtime', { timeout: 240_000 }, () => {
       const received = await new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no message within 30 s')), 30_000);
         void consumer.run({
-          eachMessage: async ({ message }) => {
+          eachMessage: ({ message }) => {
             clearTimeout(timer);
             resolve(message.value?.toString() ?? '');
+            return Promise.resolve();
           },
         });
       });

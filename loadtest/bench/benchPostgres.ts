@@ -15,7 +15,7 @@ export async function acquirePostgres(
   adminUrl: string | undefined,
   log: (line: string) => void,
 ): Promise<BenchPostgres> {
-  if (adminUrl) return { adminUrl, release: async () => undefined };
+  if (adminUrl) return { adminUrl, release: () => Promise.resolve() };
   const lab = new Lab({ log: (line) => log(`lab: ${line.trim()}`) });
   const up = await lab.up(['postgres']);
   const started = up.started.includes('postgres');

@@ -133,8 +133,8 @@ export function markdownReport(report: BenchReport): string {
     '',
     `Command: \`${report.command}\``,
     '',
-    `${s['rounds']} interleaved rounds × ${s['durationSeconds']} s per endpoint and variant, ${s['connections']} connections, ` +
-      `${s['warmupSeconds']} s warm-up, pg pool ${s['poolMax']}. Node ${String(report.environment['node'])}, ` +
+    `${String(s['rounds'])} interleaved rounds × ${String(s['durationSeconds'])} s per endpoint and variant, ` +
+      `${String(s['connections'])} connections, ${String(s['warmupSeconds'])} s warm-up, pg pool ${String(s['poolMax'])}. Node ${String(report.environment['node'])}, ` +
       `${String(report.environment['cpus'])} CPUs, load average at start ${String(report.environment['loadAverage'])}.`,
     '',
     '## Variants',

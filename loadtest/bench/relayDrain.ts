@@ -4,13 +4,14 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client, type Pool } from 'pg';
 import { loadConfig } from '../../service/src/config/config';
-import { type OutboxEventRow, toEnvelope, toKafkaHeaders } from '../../service/src/pipeline/envelope';
+import { toEnvelope, toKafkaHeaders } from '../../service/src/pipeline/envelope';
 import { createKafkaClient } from '../../service/src/pipeline/kafkaClient';
 import { OutboxRelay } from '../../service/src/pipeline/outboxRelay';
 import { startService } from '../../service/src/startService';
 import { migrate } from '../../service/src/store/migrate';
 import { PgOutboxStore } from '../../service/src/store/outboxStore';
 import { createPool } from '../../service/src/store/pool';
+import { OUTBOX_ROW_COLUMNS, type OutboxRow, toOutboxEventRow } from '../../service/src/store/statements';
 import { createLogger } from '../../service/src/telemetry/logger';
 
 const HELP = `npm run bench:relay -- [options]
@@ -160,8 +161,8 @@ async function drainPart(options: Options, dbUrl: string): Promise<DrainPart> {
       const rawTopic = `bench.raw.${stamp}`;
       const relayTopic = `bench.relay.${stamp}`;
       await kafka.ensureTopics([
-        { topic: rawTopic, partitions: 6 },
-        { topic: relayTopic, partitions: 6 },
+        { name: rawTopic, partitions: 6 },
+        { name: relayTopic, partitions: 6 },
       ]);
       // Alternate which goes first, so warm-up and background noise do not favour one side.
       const relayFirst = round % 2 === 0;
@@ -191,23 +192,8 @@ async function drainPart(options: Options, dbUrl: string): Promise<DrainPart> {
 
 /** The same messages the relay would build, sent batch after batch by one idempotent producer. */
 async function measureRaw(options: Options, pool: Pool, topic: string): Promise<DrainResult> {
-  const rows = (
-    await pool.query<{
-      event_id: string;
-      aggregate_id: string;
-      event_type: string;
-      payload: unknown;
-      headers: Record<string, unknown>;
-      created_at: Date;
-    }>('SELECT event_id, aggregate_id, event_type, payload, headers, created_at FROM outbox ORDER BY id')
-  ).rows.map((r): OutboxEventRow => ({
-    eventId: r.event_id,
-    aggregateId: r.aggregate_id,
-    eventType: r.event_type,
-    payload: r.payload,
-    headers: r.headers,
-    createdAt: r.created_at,
-  }));
+  const result = await pool.query<OutboxRow>(`SELECT ${OUTBOX_ROW_COLUMNS} FROM outbox o ORDER BY o.id`);
+  const rows = result.rows.map(toOutboxEventRow);
   const producer = new Kafka({
     clientId: 'bench-raw',
     brokers: options.brokers,

@@ -462,7 +462,7 @@ describe('test data', () => {
     const { validateNewOrder } = (await import(
       pathToFileURL(path.join(repoRoot, 'dist/service/src/orders/order.js')).href
     )) as {
-      validateNewOrder(input: unknown): number;
+      validateNewOrder: (input: unknown) => number;
     };
     let seed = 1;
     const random = (): number => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;

@@ -75,7 +75,7 @@ export async function readTopic(
       consumer
         .run({
           autoCommit: false,
-          eachBatch: async ({ batch }) => {
+          eachBatch: ({ batch }) => {
             const hw = highWatermarks.get(batch.partition) ?? 0n;
             for (const m of batch.messages) {
               if (BigInt(m.offset) >= hw) continue;
@@ -98,6 +98,7 @@ export async function readTopic(
               clearTimeout(timer);
               resolve();
             }
+            return Promise.resolve();
           },
         })
         .catch(reject);

@@ -1,6 +1,7 @@
 import type { LedgerEntry } from '../load/ledger';
 import type { FaultWindow } from './maths';
 import { check, type Check, skip } from './verdict';
+import type { ServiceRole } from '../../../lab/src/ports';
 
 /**
  * Trace audit: for acknowledged orders, Jaeger (read independently of the service, by the trace id
@@ -41,8 +42,15 @@ interface SpanView {
 }
 
 /** Role of the process that wrote a span, from its service name (orderlab-api, orderlab-relay …). */
-function hasRole(service: string, role: 'api' | 'relay' | 'worker'): boolean {
+function hasRole(service: string, role: ServiceRole): boolean {
   return service.split(/[-_.]/).includes(role);
+}
+
+/** A tag's value as text (Jaeger sends strings, numbers and booleans); '' when absent or structured. */
+function tagText(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : '';
 }
 
 function views(trace: JaegerTrace): SpanView[] {
@@ -51,7 +59,7 @@ function views(trace: JaegerTrace): SpanView[] {
     return {
       span,
       service: trace.processes[span.processID]?.serviceName ?? '',
-      kind: String(tags['span.kind'] ?? ''),
+      kind: tagText(tags['span.kind']),
       parentId: span.references?.find((r) => r.refType === 'CHILD_OF')?.spanID,
       tags,
     };
@@ -71,7 +79,7 @@ export function missingHops(trace: JaegerTrace | undefined): TraceHop[] {
     (s) =>
       hasRole(s.service, 'api') &&
       s.kind === 'client' &&
-      /insert\s+into\s+outbox/i.test(String(s.tags['db.query.text'] ?? '')),
+      /insert\s+into\s+outbox/i.test(tagText(s.tags['db.query.text'])),
   );
   const producer = spans.find((s) => hasRole(s.service, 'relay') && s.kind === 'producer');
   const consumers = spans.filter((s) => hasRole(s.service, 'worker') && s.kind === 'consumer');

@@ -4,8 +4,7 @@ import { raiseThreadPriority, restoreThreadPriority } from '../../../lab/src/thr
  * The load generator stands in for clients on other machines. On one shared host it competes with
  * the service, PostgreSQL, Kafka and Prometheus for the same cores; starved, it sends late, and an
  * open-model ledger (latency from the intended send time) charges that lateness to the service.
- * Measured on 2 cores, overload drill at 642/s: send lag p99 60–112 ms at normal priority (one run
- * FAILED on it, accepted p99 381 ms), 11–13 ms at nice -10 (accepted p99 128–138 ms).
+ * Raised, it keeps its send lag an order of magnitude lower (docs/decisions/0008-generator-thread-priority.md).
  * Only the generator's thread is raised (it sends and times every request); the system under test
  * keeps its priority, and processes the drill starts meanwhile fork at normal priority.
  */

@@ -3,10 +3,8 @@ import http from 'node:http';
 /**
  * The load generator's HTTP client: node:http on a keep-alive agent with no socket cap.
  *
- * Why not fetch: undici's fetch costs ~400 µs of CPU per request here (measured at 1,600 req/s:
- * 63 % of a core for the generator, against 28 % with this client). On a 2-core machine that CPU
- * is taken from the service under test and shows up as the generator's own send lag, which an
- * open-model ledger then charges to the service. An open model needs one socket per request in
+ * Not fetch: its CPU per request is taken from the service under test on a shared host
+ * (docs/decisions/0007-load-client-on-node-http.md). An open model needs one socket per request in
  * flight (HTTP/1.1, no pipelining), so the agent opens as many as the arrivals need; Node 24's
  * agent honours the server's `Keep-Alive: timeout` hint and `Connection: close`, so sockets are
  * retired before the server closes them.
@@ -58,8 +56,7 @@ export class LoadClient {
           res.on('error', fail);
         },
       );
-      // A plain timer per request: AbortSignal.timeout() per request kept ~16,000 signals and timers
-      // alive at 1,600 req/s and stalled the generator's event loop for >100 ms at a time.
+      // A plain timer per request: AbortSignal.timeout() stalled the generator (docs/decisions/0007).
       const timer = setTimeout(() => {
         const err = new Error(`no complete response within ${options.timeoutMs} ms`);
         err.name = 'TimeoutError';

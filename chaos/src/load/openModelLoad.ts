@@ -203,8 +203,7 @@ export async function runOpenModelLoad(options: OpenModelLoadOptions): Promise<L
       } catch {
         if (!responseOk) problemType = 'non-json body';
       }
-      const header = response.headers['retry-after'];
-      const retryAfter = Array.isArray(header) ? header[0] : header;
+      const retryAfter = response.headers['retry-after'];
       record({
         requestId,
         idempotencyKey,

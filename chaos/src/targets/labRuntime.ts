@@ -1,42 +1,27 @@
-import { Lab } from '../../../lab/src/lab';
+import { INFRA_COMPONENTS, Lab, type LabOptions } from '../../../lab/src/lab';
 
 /**
- * The slice of the native lab runtime (lab/src/lab.ts) the drills use. Kept in one place so the
- * wiring to the lab is one file.
+ * The slice of the native lab runtime (lab/src/lab.ts) the drills use, named from the lab's own
+ * types so the two cannot drift. Kept in one place so the wiring to the lab is one file.
  */
-export interface LabConnectionLike {
-  readonly dir: string;
-  readonly postgres: { url: string; port: number; adminUrl: string };
-  readonly kafka: { brokers: string[] };
-  readonly prometheus: { url: string };
-  readonly jaeger: { queryUrl: string; otlpHttpUrl: string };
-  readonly services: Record<string, { httpUrl: string; grpcAddress: string; adminUrl: string; pid?: number }>;
-}
+export type LabLike = Pick<
+  Lab,
+  | 'dir'
+  | 'up'
+  | 'down'
+  | 'start'
+  | 'stop'
+  | 'kill'
+  | 'pause'
+  | 'resume'
+  | 'isRunning'
+  | 'status'
+  | 'connection'
+>;
 
-export interface LabLike {
-  readonly dir: string;
-  up(components?: readonly string[]): Promise<{ started: string[] }>;
-  down(): Promise<unknown>;
-  start(name: string): Promise<boolean>;
-  stop(name: string): Promise<boolean>;
-  kill(name: string): Promise<boolean>;
-  pause(name: string): Promise<boolean>;
-  resume(name: string): Promise<boolean>;
-  isRunning(name: string): boolean;
-  /** Every component with its state (running, paused, stopped). */
-  status(): readonly { readonly name: string; readonly state: 'running' | 'paused' | 'stopped' }[];
-  connection(): LabConnectionLike;
-}
+export type LabOpenOptions = Required<Pick<LabOptions, 'dir' | 'portOffset' | 'services' | 'env' | 'log'>>;
 
-export interface LabOpenOptions {
-  readonly dir: string;
-  readonly portOffset: number;
-  readonly services: string;
-  readonly env: Record<string, string | undefined>;
-  readonly log: (line: string) => void;
-}
-
-export const LAB_INFRA = ['postgres', 'kafka', 'prometheus', 'jaeger'] as const;
+export const LAB_INFRA = INFRA_COMPONENTS;
 
 /** Opens (does not start) the native lab in `dir`. */
 export function openLab(options: LabOpenOptions): LabLike {

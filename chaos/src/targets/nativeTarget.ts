@@ -292,10 +292,13 @@ export class NativeTarget implements Target {
     }
   }
 
-  async setDatabaseLatency(ms: number): Promise<void> {
+  setDatabaseLatency(ms: number): Promise<void> {
     if (!this.proxy)
-      throw new Error('no latency proxy: the drill setup must ask for ownedApi.viaLatencyProxy');
+      return Promise.reject(
+        new Error('no latency proxy: the drill setup must ask for ownedApi.viaLatencyProxy'),
+      );
     this.proxy.latencyMs = ms;
+    return Promise.resolve();
   }
 
   prometheus(): PrometheusClient {

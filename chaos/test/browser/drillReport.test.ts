@@ -40,11 +40,13 @@ test('a drill report opens in Chromium with its verdict and every chart drawn', 
     assert.equal(await chart.count(), 1, `${id} exists`);
     const box = await chart.boundingBox();
     assert.ok(box && box.width > 300 && box.height > 100, `${id} is laid out (${JSON.stringify(box)})`);
+    // Runs in the page; the tests compile without the DOM library, so the element's shape is stated here.
+    type SvgPath = { getAttribute(name: string): string | null; getTotalLength(): number };
     const drawn = await page.locator(`#${id} path.series`).evaluateAll((paths) =>
-      paths.map((p) => ({
-        d: p.getAttribute('d') ?? '',
-        length: (p as unknown as { getTotalLength(): number }).getTotalLength(),
-      })),
+      paths.map((element) => {
+        const p = element as unknown as SvgPath;
+        return { d: p.getAttribute('d') ?? '', length: p.getTotalLength() };
+      }),
     );
     assert.ok(drawn.length > 0, `${id} has series paths`);
     assert.ok(

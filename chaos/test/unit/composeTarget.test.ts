@@ -14,11 +14,11 @@ function recordingTarget(responses: Record<string, Partial<CommandResult>> = {})
     file: '/repo/compose.yaml',
     project: 'orderlab',
     stopTimeoutS: 20,
-    run: async (command, args) => {
+    run: (command, args) => {
       const line = [command, ...args].join(' ');
       issued.push(line);
       const match = Object.entries(responses).find(([k]) => line.includes(k));
-      return { code: 0, stdout: '', stderr: '', ...(match?.[1] ?? {}) };
+      return Promise.resolve({ code: 0, stdout: '', stderr: '', ...(match?.[1] ?? {}) });
     },
   });
   return { target, issued };
@@ -176,9 +176,9 @@ test('compose service names can be mapped; no project flag when none is given', 
   const target = new ComposeTarget({
     file: 'c.yaml',
     services: { kafka: 'broker' },
-    run: async (c, a) => {
+    run: (c, a) => {
       issued.push([c, ...a].join(' '));
-      return { code: 0, stdout: '', stderr: '' };
+      return Promise.resolve({ code: 0, stdout: '', stderr: '' });
     },
   });
   await target.kill('kafka');

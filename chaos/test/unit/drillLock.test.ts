@@ -56,7 +56,7 @@ test(
       lines.join('\n'),
       new RegExp(`stale lock of drill sigterm .*stopped its leftovers: nginx \\(pid ${leftover.pid}\\)`),
     );
-    assert.equal(JSON.parse(readFileSync(file, 'utf8')).drill, 'broker-loss');
+    assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { drill: string }).drill, 'broker-loss');
     lock.release();
     assert.equal(existsSync(file), false);
   },

@@ -73,14 +73,11 @@ test('the audit counts complete and broken traces by first missing hop and FAILs
     traceId: `trace-${i}`,
   }));
   // trace-3 lost its worker hop, trace-7 never reached Jaeger.
-  const fetchTrace = async (id: string) =>
-    id === 'trace-7' ? undefined : id === 'trace-3' ? withoutWorker(REAL) : REAL;
+  const fetchTrace = (id: string) =>
+    Promise.resolve(id === 'trace-7' ? undefined : id === 'trace-3' ? withoutWorker(REAL) : REAL);
   const evidence = await collectTraceEvidence({
     jaegerUrl: 'http://127.0.0.1:1',
-    entries: [
-      ...entries,
-      { ...entries[0]!, requestId: 'shed', status: 503, orderId: undefined } as LedgerEntry,
-    ],
+    entries: [...entries, { ...entries[0]!, requestId: 'shed', status: 503, orderId: undefined }],
     sampleSize: Number.POSITIVE_INFINITY,
     seed: 1,
     settleS: 0,
@@ -155,8 +152,8 @@ test('explained breaks count towards the share and are reported apart from the b
     traceId: `trace-${i}`,
   }));
   // trace-4 (acknowledged 0.995 s before the kill) lost its worker spans; trace-8 lost them later.
-  const fetchTrace = async (id: string) =>
-    id === 'trace-4' || id === 'trace-8' ? withoutWorker(REAL) : REAL;
+  const fetchTrace = (id: string) =>
+    Promise.resolve(id === 'trace-4' || id === 'trace-8' ? withoutWorker(REAL) : REAL);
   const evidence = await collectTraceEvidence({
     jaegerUrl: 'http://127.0.0.1:1',
     entries,

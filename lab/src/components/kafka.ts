@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { awaitTopicLeaders } from '../../../service/src/pipeline/kafkaTopics';
+import { ensureTopics as ensureTopicsWith } from '../../../service/src/pipeline/kafkaTopics';
+import type { TopicSpec } from '../../../service/src/pipeline/ports';
 import { LabError, runWithTimeout, waitUntil } from '../processes';
 import { ensureJava, ensureMaven } from '../prerequisites';
 import { readPinnedVersions } from '../repo';
@@ -10,10 +11,7 @@ import { childEnv, type ComponentDriver, type LabContext, type Launch } from './
 
 const MAVEN_TIMEOUT_MS = 5 * 60_000;
 
-export interface TopicSpec {
-  readonly name: string;
-  readonly partitions: number;
-}
+export type { TopicSpec };
 
 /** Topics the service expects (it creates them too; the lab makes them exist before it starts). */
 export const SERVICE_TOPICS: readonly TopicSpec[] = [
@@ -243,8 +241,8 @@ function newAdmin(brokers: string[]): ReturnType<Kafka['admin']> {
 
 /**
  * Makes the topics exist with at least the given partition counts (creates missing ones, grows
- * smaller ones) and returns once every partition has a leader (the service's awaitTopicLeaders:
- * kafkajs's own wait gives up too early, see there). Idempotent.
+ * smaller ones: tests share a lab) through the service's own provisioning; returns once every
+ * partition has a leader.
  */
 export async function ensureTopics(brokers: string[], topics: readonly TopicSpec[]): Promise<void> {
   const admin = new Kafka({
@@ -256,31 +254,9 @@ export async function ensureTopics(brokers: string[], topics: readonly TopicSpec
   }).admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t.name));
-    if (missing.length > 0) {
-      // false = another process created them first (tests share a lab): fine, they exist.
-      await admin.createTopics({
-        waitForLeaders: false,
-        topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })),
-      });
-    }
-    const present = topics.filter((t) => existing.has(t.name));
-    if (present.length > 0) {
-      const metadata = await admin.fetchTopicMetadata({ topics: present.map((t) => t.name) });
-      const grow = present.filter(
-        (t) => (metadata.topics.find((m) => m.name === t.name)?.partitions.length ?? 0) < t.partitions,
-      );
-      if (grow.length > 0)
-        await admin.createPartitions({
-          topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })),
-        });
-    }
-    try {
-      await awaitTopicLeaders(admin, topics);
-    } catch (error) {
-      throw new LabError((error as Error).message);
-    }
+    await ensureTopicsWith(admin, topics, { replicationFactor: 1, growPartitions: true });
+  } catch (error) {
+    throw new LabError((error as Error).message);
   } finally {
     await admin.disconnect();
   }

@@ -90,7 +90,8 @@ export function postgresDriver(ctx: LabContext): ComponentDriver {
     stopTimeoutMs: 20_000,
     async prepare() {
       await ensurePrerequisites([prerequisite('postgresql')], ctx.log, ctx.env);
-      bin = findPostgresBin(ctx.env) as string;
+      bin = findPostgresBin(ctx.env);
+      if (bin === undefined) throw new LabError('PostgreSQL binaries not found after installing postgresql');
       user = serverUser();
       const closed = user ? unenterableAncestor(home, user) : undefined;
       if (closed) {

@@ -35,11 +35,14 @@ export function serviceDriver(ctx: LabContext, spec: ServiceSpec): ComponentDriv
     stopSignal: 'SIGTERM',
     // The service's own shutdown deadline is 10 s by default; give it room before SIGKILL.
     stopTimeoutMs: 20_000,
-    async prepare() {
+    prepare() {
       if (!isServiceBuilt(ctx.repoRoot))
-        throw new LabError(
-          `${spec.name}: ${path.relative(ctx.repoRoot, serviceEntry(ctx.repoRoot))} does not exist: run \`npm run build\` first`,
+        return Promise.reject(
+          new LabError(
+            `${spec.name}: ${path.relative(ctx.repoRoot, serviceEntry(ctx.repoRoot))} does not exist: run \`npm run build\` first`,
+          ),
         );
+      return Promise.resolve();
     },
     launch(): Launch {
       return {

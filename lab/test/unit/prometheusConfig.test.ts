@@ -10,14 +10,17 @@ interface ScrapeConfig {
   static_configs: { targets: string[]; labels: Record<string, string> }[];
 }
 
-function generate(
-  services: string,
-  ruleFiles: string[] = [],
-): { global: Record<string, unknown>; rule_files?: string[]; scrape_configs: ScrapeConfig[] } {
+interface GeneratedConfig {
+  global: Record<string, unknown>;
+  rule_files?: string[];
+  scrape_configs: ScrapeConfig[];
+}
+
+function generate(services: string, ruleFiles: string[] = []): GeneratedConfig {
   const specs = parseServiceSpecs(services);
   return parse(
     prometheusConfig({ plan: planPorts(100, specs), services: specs, ruleFiles, scrapeIntervalSeconds: 5 }),
-  );
+  ) as GeneratedConfig;
 }
 
 test('scrapes every service process on its admin port with role and instance labels', () => {

@@ -9,7 +9,7 @@ import { type FolderProbe, listRelocated, orphanVerdict, purgeOrphans, purgeRefu
 function probe(tree: Record<string, 'file' | string[]>): FolderProbe {
   return {
     kind: (p) => (tree[p] === undefined ? undefined : tree[p] === 'file' ? 'file' : 'dir'),
-    entries: (p) => (Array.isArray(tree[p]) ? (tree[p] as string[]) : []),
+    entries: (p) => (Array.isArray(tree[p]) ? tree[p] : []),
   };
 }
 

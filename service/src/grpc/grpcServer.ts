@@ -96,7 +96,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   health.addToServer({
     addService(definition, implementation) {
       const watch = implementation['watch'] as handleServerStreamingCall<unknown, unknown>;
-      server.addService(definition as ServiceDefinition, {
+      server.addService(definition, {
         ...(implementation as UntypedServiceImplementation),
         watch: (call: ServerWritableStream<unknown, unknown>) => {
           watches.add(call);

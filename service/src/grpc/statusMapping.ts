@@ -1,15 +1,7 @@
 import path from 'node:path';
 import { Metadata, status as Code, type StatusObject } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import {
-  ConflictError,
-  IdempotencyMismatchError,
-  InvalidTransitionError,
-  NotFoundError,
-  OverloadedError,
-  UnavailableError,
-  ValidationError,
-} from '../orders/errors';
+import { asDomainError } from '../orders/errors';
 import { ERROR_DETAILS_PROTO_FILE, protoRoot } from './protos';
 
 /** Raised by the gRPC door itself when a call must stop before any work (deadline, cancel). */
@@ -42,56 +34,58 @@ export const RETRY_PUSHBACK_KEY = 'grpc-retry-pushback-ms';
  * Unknown errors become INTERNAL with a generic message.
  */
 export function statusForError(err: unknown): MappedStatus {
-  if (err instanceof ValidationError) {
-    const violations = err.problems.map((p) => ({ field: protoFieldPath(p.pointer), description: p.detail }));
-    const details = `invalid request: ${violations.map((v) => `${v.field}: ${v.description}`).join('; ')}`;
-    return withDetails(Code.INVALID_ARGUMENT, details, [
-      ['google.rpc.BadRequest', { field_violations: violations }],
-    ]);
-  }
-  if (err instanceof NotFoundError) return plain(Code.NOT_FOUND, err.message);
-  if (err instanceof IdempotencyMismatchError) {
-    return withDetails(
-      Code.ALREADY_EXISTS,
-      `idempotency_key ${JSON.stringify(err.key)} was already used with a different request`,
-      [errorInfo('IDEMPOTENCY_KEY_REUSED')],
-    );
-  }
-  if (err instanceof ConflictError) {
-    return withDetails(Code.ABORTED, err.message, [errorInfo('CONCURRENT_REQUEST')]);
-  }
-  if (err instanceof InvalidTransitionError) {
-    return withDetails(Code.FAILED_PRECONDITION, err.message, [
-      errorInfo('INVALID_TRANSITION', { from: err.from, to: err.to }),
-    ]);
-  }
-  // A database the guard already knows is down is UNAVAILABLE, as a lost database met mid-call is.
-  if (err instanceof OverloadedError && err.reason === 'database_unavailable') {
-    return retryable(
-      Code.UNAVAILABLE,
-      'database is unavailable; retry later',
-      err.retryAfterSeconds,
-      errorInfo('DEPENDENCY_UNAVAILABLE', { dependency: 'database' }),
-    );
-  }
-  if (err instanceof OverloadedError) {
-    return retryable(
-      Code.RESOURCE_EXHAUSTED,
-      `request shed (${err.reason}); retry later`,
-      err.retryAfterSeconds,
-      errorInfo('OVERLOADED', { reason: err.reason }),
-    );
-  }
-  if (err instanceof UnavailableError) {
-    return retryable(
-      Code.UNAVAILABLE,
-      `${err.dependency} is unavailable; retry later`,
-      err.retryAfterSeconds,
-      errorInfo('DEPENDENCY_UNAVAILABLE', { dependency: err.dependency }),
-    );
-  }
   if (err instanceof CallStoppedError) return plain(err.code, err.message);
-  return plain(Code.INTERNAL, 'internal error');
+  const known = asDomainError(err);
+  if (!known) return plain(Code.INTERNAL, 'internal error');
+  switch (known.kind) {
+    case 'validation': {
+      const violations = known.problems.map((p) => ({
+        field: protoFieldPath(p.pointer),
+        description: p.detail,
+      }));
+      const details = `invalid request: ${violations.map((v) => `${v.field}: ${v.description}`).join('; ')}`;
+      return withDetails(Code.INVALID_ARGUMENT, details, [
+        ['google.rpc.BadRequest', { field_violations: violations }],
+      ]);
+    }
+    case 'not_found':
+      return plain(Code.NOT_FOUND, known.message);
+    case 'idempotency_mismatch':
+      return withDetails(
+        Code.ALREADY_EXISTS,
+        `idempotency_key ${JSON.stringify(known.key)} was already used with a different request`,
+        [errorInfo('IDEMPOTENCY_KEY_REUSED')],
+      );
+    case 'conflict':
+      return withDetails(Code.ABORTED, known.message, [errorInfo('CONCURRENT_REQUEST')]);
+    case 'invalid_transition':
+      return withDetails(Code.FAILED_PRECONDITION, known.message, [
+        errorInfo('INVALID_TRANSITION', { from: known.from, to: known.to }),
+      ]);
+    case 'overloaded':
+      // A database the guard already knows is down is UNAVAILABLE, as a lost database met mid-call is.
+      if (known.reason === 'database_unavailable') {
+        return retryable(
+          Code.UNAVAILABLE,
+          'database is unavailable; retry later',
+          known.retryAfterSeconds,
+          errorInfo('DEPENDENCY_UNAVAILABLE', { dependency: 'database' }),
+        );
+      }
+      return retryable(
+        Code.RESOURCE_EXHAUSTED,
+        `request shed (${known.reason}); retry later`,
+        known.retryAfterSeconds,
+        errorInfo('OVERLOADED', { reason: known.reason }),
+      );
+    case 'unavailable':
+      return retryable(
+        Code.UNAVAILABLE,
+        `${known.dependency} is unavailable; retry later`,
+        known.retryAfterSeconds,
+        errorInfo('DEPENDENCY_UNAVAILABLE', { dependency: known.dependency }),
+      );
+  }
 }
 
 /** True for statuses that mean the service failed (log them); the rest are the caller's doing. */

@@ -1,10 +1,8 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { OverloadedError } from '../orders/errors';
 import type { OverloadGuard } from '../overload/overloadGuard';
-import { markShed } from '../telemetry/httpTelemetry';
 import { problemForError } from './errorMapping';
 import { PROBLEM_CONTENT_TYPE } from './problem';
-import { pathOf, requestKind } from './routes';
+import type { RequestWrapper } from './requestState';
 
 /** The guard reuses one error per reason, so each shed response is rendered once. */
 const renderedShed = new WeakMap<
@@ -36,35 +34,28 @@ function shedResponse(err: OverloadedError): {
 }
 
 /**
- * Sits in front of the Express app on the raw `http` request: sheds API requests (the route table's
- * kind; /v1 paths no route serves count as reads) before routing,
- * body parsing or any database work, so a shed request costs a few comparisons and one small 503
- * problem with Retry-After — cheap enough to keep shedding at several times capacity.
+ * Sheds API requests (the route table's kind; /v1 paths no route serves count as reads) before
+ * routing, body parsing or any database work, so a shed request costs a few comparisons and one
+ * small 503 problem with Retry-After — cheap enough to keep shedding at several times capacity.
  * Once shutdown starts, every response also asks the client to close its connection, so pooled
  * keep-alive sockets are retired by the client before the server closes them under its feet.
  */
-export function gateRequests(
-  guard: OverloadGuard,
-  app: RequestListener,
-  isStopping: () => boolean,
-): RequestListener {
-  return (req: IncomingMessage, res: ServerResponse) => {
+export function gateRequests(guard: OverloadGuard, isStopping: () => boolean): RequestWrapper {
+  return (_req, res, state, next) => {
     if (isStopping()) res.setHeader('Connection', 'close');
-    const kind = requestKind(req.method, pathOf(req.url));
-    if (kind === undefined) {
-      app(req, res);
+    if (state.kind === undefined) {
+      next();
       return;
     }
-    const admission = guard.tryAdmit(kind);
+    const admission = guard.tryAdmit(state.kind);
     if (admission instanceof OverloadedError) {
       const { status, headers, payload } = shedResponse(admission);
-      markShed(res, admission.reason);
+      state.shedReason = admission.reason;
       res.writeHead(status, headers);
       res.end(payload);
       return;
     }
-    const release = admission;
-    res.once('close', release);
-    app(req, res);
+    res.once('close', admission);
+    next();
   };
 }

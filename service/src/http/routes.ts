@@ -160,10 +160,18 @@ function routeIn(pattern: PathPattern | undefined, method: string | undefined): 
  * gets 404/405) counts as a read, the cheapest kind to refuse.
  */
 export function requestKind(method: string | undefined, path: string): RequestKind | undefined {
+  return matchRequest(method, path).kind;
+}
+
+/** A request's route template and shed kind, from one match of its path. */
+export function matchRequest(
+  method: string | undefined,
+  path: string,
+): { template: string | undefined; kind: RequestKind | undefined } {
   const pattern = patternFor(path);
-  if (!pattern) return path.startsWith('/v1/') ? 'read' : undefined;
+  if (!pattern) return { template: undefined, kind: path.startsWith('/v1/') ? 'read' : undefined };
   const route = routeIn(pattern, method);
-  return route ? route.kind : 'read';
+  return { template: pattern.template, kind: route ? route.kind : 'read' };
 }
 
 /** The shed kind of each order.v1 gRPC method, from the same table. */

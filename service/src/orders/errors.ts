@@ -81,3 +81,19 @@ export class UnavailableError extends DomainError {
     super(`${dependency} unavailable`, options);
   }
 }
+
+/** Every domain error, told apart by `kind`: the HTTP and gRPC mappings switch over it exhaustively. */
+export type KnownDomainError =
+  | ValidationError
+  | NotFoundError
+  | IdempotencyMismatchError
+  | ConflictError
+  | InvalidTransitionError
+  | OverloadedError
+  | UnavailableError;
+
+/** The error as one of the domain's, or undefined for anything else (a bug, a driver error). */
+export function asDomainError(err: unknown): KnownDomainError | undefined {
+  // DomainError is abstract and every subclass is in the union above.
+  return err instanceof DomainError ? (err as KnownDomainError) : undefined;
+}

@@ -1,6 +1,31 @@
 import { InvalidTransitionError, NotFoundError } from './errors';
 import { type Order, transition } from './order';
-import type { ConsumedEvent, OrderRepository } from './ports';
+import type { StatusChange } from './useCases';
+
+/** What fulfilment needs from storage (store/orderRepository.ts implements it with pg). */
+export interface FulfilmentRepository {
+  findById(id: string): Promise<Order | null>;
+  /**
+   * A status change for a consumed event, effective once: locks the order, records
+   * `consumed.eventId` as processed and stores the change in one transaction. When the id was
+   * already recorded nothing changes (`duplicate`); when the order does not exist nothing is
+   * written (`not_found`).
+   */
+  changeStatusOnce(consumed: ConsumedEvent, id: string, change: StatusChange): Promise<OnceResult>;
+  /** Records an event that has no effect beyond being seen; false when it was already recorded. */
+  recordProcessedEvent(consumed: ConsumedEvent, outcome: string): Promise<boolean>;
+  isEventProcessed(eventId: string): Promise<boolean>;
+}
+
+export interface ConsumedEvent {
+  readonly eventId: string;
+  readonly eventType: string;
+}
+
+export type OnceResult =
+  | { readonly kind: 'applied'; readonly order: Order }
+  | { readonly kind: 'duplicate' }
+  | { readonly kind: 'not_found' };
 
 /** The payment/inventory step an order passes before it is confirmed. */
 export interface FulfilmentStep {
@@ -21,7 +46,7 @@ export class FulfilOrders {
   private readonly now: () => Date;
 
   constructor(
-    private readonly deps: { repository: OrderRepository; step: FulfilmentStep; now?: () => Date },
+    private readonly deps: { repository: FulfilmentRepository; step: FulfilmentStep; now?: () => Date },
   ) {
     this.now = deps.now ?? (() => new Date());
   }

@@ -3,7 +3,44 @@ import { IdempotencyMismatchError, NotFoundError, ValidationError } from './erro
 import { orderEvent } from './events';
 import { newUuidV7, isUuid } from './ids';
 import { type NewOrderInput, type Order, transition, validateNewOrder } from './order';
-import type { OrderRepository } from './ports';
+import type { OrderEvent } from './events';
+
+/** What the order use cases need from storage (store/orderRepository.ts implements it with pg). */
+export interface OrderRepository {
+  /**
+   * Writes the order, its items, its outbox event and (when given) the idempotency key in one
+   * transaction. When the key already exists nothing is written and the stored order is returned
+   * with the request hash it was first used with.
+   */
+  create(command: CreateOrderCommand): Promise<CreateOrderResult>;
+  findById(id: string): Promise<Order | null>;
+  /** Newest first; `beforeSeq` continues after the last order of the previous page. */
+  listByCustomer(customerId: string, limit: number, beforeSeq?: number): Promise<OrderPage>;
+  /**
+   * Locks the order, lets `change` decide its next state (or throw), and stores the result with
+   * the event it returns, all in one transaction. Resolves to null when the order does not exist.
+   */
+  changeStatus(id: string, change: StatusChange): Promise<Order | null>;
+}
+
+export interface CreateOrderCommand {
+  readonly order: Order;
+  readonly event: OrderEvent;
+  readonly idempotency?: { readonly key: string; readonly requestHash: string };
+}
+
+export type CreateOrderResult =
+  | { readonly created: true; readonly order: Order }
+  | { readonly created: false; readonly order: Order; readonly requestHash: string };
+
+export interface OrderPage {
+  readonly orders: readonly Order[];
+  /** Sequence number of the last order returned, for the next page's cursor. */
+  readonly lastSeq?: number;
+  readonly hasMore: boolean;
+}
+
+export type StatusChange = (current: Order) => { order: Order; event?: OrderEvent };
 
 export const LIST_LIMITS = { defaultLimit: 20, maxLimit: 100 } as const;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;

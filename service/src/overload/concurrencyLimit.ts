@@ -56,11 +56,7 @@ export interface LimitWindow {
   readonly slowStreak?: number;
 }
 
-/**
- * Slow windows in a row before the limit is cut: one 250 ms window can be a GC pause or a
- * checkpoint; measured at a third of capacity, cutting on single windows shed ~2–3 % of requests a
- * service twice as fast could have served.
- */
+/** Slow windows in a row before the limit is cut: one can be a GC pause (docs/decisions/0006). */
 export const SLOW_WINDOWS_BEFORE_CUT = 2;
 
 /** Cut applied when a window is too slow. */

@@ -80,8 +80,8 @@ export class OverloadGuard {
 
   /**
    * Admits one request — the returned function must be called exactly once when it finishes — or
-   * returns why it is shed. No exception on the shed path: a throw and catch cost ~2.5 µs each,
-   * which the doors pay thousands of times a second while shedding.
+   * returns why it is shed. No exception on the shed path: shedding must cost almost nothing
+   * (docs/decisions/0005-shed-path-without-allocation.md).
    */
   tryAdmit(kind: RequestKind): (() => void) | OverloadedError {
     const decision = decideShed(
@@ -130,9 +130,8 @@ export class OverloadGuard {
   }
 
   /**
-   * One immutable error per reason and retry hint, made once: constructing an Error captures a
-   * stack trace (~12 µs, measured as 4 % of the process's time at 3× overload), and a shed request
-   * must cost almost nothing. Its stack says nothing anyway: shedding is control flow.
+   * One immutable error per reason and retry hint, made once: an Error's stack trace is dear and
+   * says nothing here, shedding is control flow (docs/decisions/0005).
    */
   private shedError(reason: ShedReason, retryAfterSeconds: number): OverloadedError {
     const key = `${reason}:${retryAfterSeconds}`;

@@ -9,7 +9,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Config } from '../config/config';
-import { awaitTopicLeaders } from './kafkaTopics';
+import { ensureTopics } from './kafkaTopics';
 import { startSendSpans, withProcessSpan } from './messagingSpans';
 import type { OffsetsAdmin } from '../telemetry/consumerLag';
 import type { Logger } from '../telemetry/logger';
@@ -85,19 +85,7 @@ export function createKafkaClient(
       const admin = kafka.admin();
       await admin.connect();
       try {
-        const existing = new Set(await admin.listTopics());
-        const missing = topics.filter((t) => !existing.has(t.topic));
-        if (missing.length === 0) return [];
-        // Another process may create the same topic meanwhile: createTopics then simply reports false.
-        await admin.createTopics({
-          waitForLeaders: false,
-          topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor })),
-        });
-        await awaitTopicLeaders(
-          admin,
-          missing.map((t) => ({ name: t.topic, partitions: t.partitions })),
-        );
-        return missing.map((t) => t.topic);
+        return await ensureTopics(admin, topics, { replicationFactor });
       } finally {
         await admin.disconnect();
       }
@@ -236,6 +224,8 @@ class KafkaMessageSource implements MessageSource {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: partitionsConcurrency,
+      // kafkajs hands plain closures (its docs destructure them); its typings declare them as methods.
+      // eslint-disable-next-line @typescript-eslint/unbound-method
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const { topic: t, partition } = batch;
         let next: string | undefined;

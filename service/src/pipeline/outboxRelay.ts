@@ -29,7 +29,10 @@ export interface OutboxRelayOptions {
   readonly maxBackoffMs: number;
   readonly logger: Logger;
   readonly hooks?: PipelineHooks;
-  /** Runs once before the first claim (topic provisioning); retried with backoff until it works. */
+  /**
+   * Topic provisioning, awaited before every claim and retried with backoff until it works; the
+   * roles pass one that settles once per process (relay and worker share it), so this is cheap.
+   */
   readonly prepare?: () => Promise<void>;
 }
 
@@ -44,7 +47,6 @@ export class OutboxRelay {
   private loops: Promise<void>[] = [];
   private stopListening: (() => Promise<void>) | undefined;
   private lastSuccessAt = Date.now();
-  private prepared: Promise<void> | undefined;
   private consecutiveFailures = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {}
@@ -87,7 +89,7 @@ export class OutboxRelay {
       while (!this.signal.isCancelled) {
         let published: number;
         try {
-          await this.prepareOnce();
+          await this.options.prepare?.();
           published = await store.publishBatch(batchSize, (rows) => this.publish(publisher, rows));
         } catch (err) {
           failures++;
@@ -115,16 +117,6 @@ export class OutboxRelay {
     } finally {
       await publisher.close().catch((err: unknown) => logger.warn('closing relay producer failed', { err }));
     }
-  }
-
-  private prepareOnce(): Promise<void> {
-    const { prepare } = this.options;
-    if (!prepare) return Promise.resolve();
-    this.prepared ??= prepare().catch((err: unknown) => {
-      this.prepared = undefined;
-      throw err;
-    });
-    return this.prepared;
   }
 
   private async publish(publisher: EventPublisher, rows: readonly OutboxEventRow[]): Promise<void> {

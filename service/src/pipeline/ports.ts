@@ -43,8 +43,9 @@ export interface MessageSource {
   close(): Promise<void>;
 }
 
+/** A topic and the partitions it must have (at least). */
 export interface TopicSpec {
-  readonly topic: string;
+  readonly name: string;
   readonly partitions: number;
 }
 

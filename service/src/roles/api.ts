@@ -4,11 +4,9 @@ import { shedGrpcIfOverloaded } from '../grpc/shedding';
 import { createHttpApp } from '../http/app';
 import { InFlightRequests } from '../http/inFlightRequests';
 import { closeServer, listen } from '../http/listen';
-import { gateRequests } from '../http/overloadGate';
-import { routeTemplateFor } from '../http/routes';
+import { publicRequestListener } from '../http/publicListener';
 import { OrderUseCases } from '../orders/useCases';
 import { OverloadGuard } from '../overload/overloadGuard';
-import { observeHttpRequests, traceHttpRequests } from '../telemetry/httpTelemetry';
 import { ShedLogSummary } from '../telemetry/shedLogSummary';
 import type { RoleParts, Shared } from './shared';
 
@@ -54,19 +52,22 @@ export async function startApi(
     bodyLimitBytes: config.http.bodyLimitBytes,
     beforeRoutes: [inFlight.middleware],
   });
-  // Spans only when the tracing preload started the SDK (TELEMETRY_ENABLED=false: none at all).
-  const handler = tracing ? traceHttpRequests(app, { routeTemplateFor }) : app;
   const server = http.createServer(
     {
       headersTimeout: config.http.headersTimeoutMs,
       requestTimeout: config.http.requestTimeoutMs,
       keepAliveTimeout: config.http.keepAliveTimeoutMs,
     },
-    // Outermost, so requests the gate sheds before Express are measured (and summarised in the log).
-    observeHttpRequests(
-      { metrics, logger, shedLog, routeTemplateFor },
-      gateRequests(overload, handler, options.isStopping),
-    ),
+    publicRequestListener({
+      app,
+      guard: overload,
+      isStopping: options.isStopping,
+      metrics,
+      logger,
+      shedLog,
+      // Spans only when the tracing preload started the SDK (TELEMETRY_ENABLED=false: none at all).
+      traced: tracing !== undefined,
+    }),
   );
   const httpPort = await listen(server, config.http.host, config.http.port, config.http.listenBacklog);
 
@@ -93,8 +94,8 @@ export async function startApi(
         describePending: () => grpcServer.describePending(),
         forceClose: () => grpcServer.forceClose(),
       },
-      { name: 'shed log summary', close: async () => shedLog.flush() },
-      { name: 'overload guard', close: async () => overload.stop() },
+      { name: 'shed log summary', close: () => Promise.resolve(shedLog.flush()) },
+      { name: 'overload guard', close: () => Promise.resolve(overload.stop()) },
     ],
   };
 }

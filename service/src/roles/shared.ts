@@ -159,8 +159,8 @@ function provisionTopics(kafka: KafkaPipelineClient, config: Config, logger: Log
   return () => {
     done ??= kafka
       .ensureTopics([
-        { topic: config.events.ordersTopic, partitions: config.events.ordersTopicPartitions },
-        { topic: config.events.dlqTopic, partitions: config.events.dlqTopicPartitions },
+        { name: config.events.ordersTopic, partitions: config.events.ordersTopicPartitions },
+        { name: config.events.dlqTopic, partitions: config.events.dlqTopicPartitions },
       ])
       .then((created) => {
         if (created.length > 0) logger.info('kafka topics created', { topics: created });

@@ -1,5 +1,5 @@
 import { FulfilmentWorker } from '../pipeline/fulfilmentWorker';
-import { SimulatedFulfilmentStep } from '../fulfilment/simulatedFulfilmentStep';
+import { SimulatedFulfilmentStep } from '../pipeline/simulatedFulfilmentStep';
 import { FulfilOrders } from '../orders/fulfilment';
 import { pollConsumerLag } from '../telemetry/consumerLag';
 import type { RoleParts, Shared } from './shared';

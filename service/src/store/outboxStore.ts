@@ -2,17 +2,8 @@ import { Client, type Pool } from 'pg';
 import type { OutboxEventRow } from '../pipeline/envelope';
 import type { OutboxStore } from '../pipeline/outboxRelay';
 import { OUTBOX_CHANNEL } from './migrations';
+import { OUTBOX_ROW_COLUMNS, type OutboxRow, toOutboxEventRow } from './statements';
 import { withTransaction } from './transaction';
-
-interface ClaimedRow {
-  id: number;
-  event_id: string;
-  aggregate_id: string;
-  event_type: string;
-  payload: unknown;
-  headers: Record<string, unknown>;
-  created_at: Date;
-}
 
 /**
  * Rows that may be published now: unpublished, not locked by another relay, and the oldest
@@ -21,7 +12,7 @@ interface ClaimedRow {
  * and committed (each order's events commit in id order: its changes lock the order row).
  */
 const CLAIM_SQL = `
-  SELECT o.id, o.event_id, o.aggregate_id, o.event_type, o.payload, o.headers, o.created_at
+  SELECT o.id, ${OUTBOX_ROW_COLUMNS}
   FROM outbox o
   WHERE o.published_at IS NULL
     AND NOT EXISTS (
@@ -53,7 +44,7 @@ export class PgOutboxStore implements OutboxStore {
 
   publishBatch(limit: number, publish: (rows: readonly OutboxEventRow[]) => Promise<void>): Promise<number> {
     return withTransaction(this.pool, async (client) => {
-      const claimed = await client.query<ClaimedRow>(CLAIM_SQL, [limit]);
+      const claimed = await client.query<OutboxRow & { id: number }>(CLAIM_SQL, [limit]);
       if (claimed.rows.length === 0) return 0;
       const ids = claimed.rows.map((r) => r.id);
       try {
@@ -136,15 +127,4 @@ export async function queryOutboxBacklog(db: Pick<Pool, 'query'>): Promise<Outbo
 
 class PublishFailed {
   constructor(readonly cause: unknown) {}
-}
-
-function toOutboxEventRow(row: ClaimedRow): OutboxEventRow {
-  return {
-    eventId: row.event_id,
-    aggregateId: row.aggregate_id,
-    eventType: row.event_type,
-    payload: row.payload,
-    headers: row.headers,
-    createdAt: row.created_at,
-  };
 }

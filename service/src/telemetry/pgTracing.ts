@@ -9,6 +9,8 @@ const tracer = trace.getTracer(PG_TRACER);
 type QueryCallback = (err: Error | undefined, result: unknown) => void;
 type PlainQuery = (this: Client, ...args: unknown[]) => unknown;
 
+// Taken unbound on purpose: the traced client calls it with .call(this).
+// eslint-disable-next-line @typescript-eslint/unbound-method
 const plainQuery = Client.prototype.query as unknown as PlainQuery;
 
 /** Operation names by SQL text: the service's statements are a fixed set, so this stays small. */
@@ -58,12 +60,8 @@ function endWithError(span: Span, err: unknown): void {
  * stable database semantic conventions) — but only inside a sampled trace: relay polls, readiness
  * pings and metric queries have no parent and make none, and with no recording span active a query
  * costs one context lookup.
- *
- * Why not @opentelemetry/instrumentation-pg: measured on this service (`npm run bench`, short
- * interleaved rounds, CPU per 2xx), it cost ~50 µs per GET and ~60 µs per POST even when nothing
- * was sampled — per query it builds attributes and a span name, parses the SQL, records an
- * operation-duration metric nobody reads (no OTLP metrics here) and wraps the promise twice, and
- * it counts the pool's connections on every checkout and release. The spans it made were these.
+ * Own spans, not instrumentation-pg: it cost CPU on every query even unsampled, for the same spans
+ * (docs/decisions/0002-own-pg-spans.md).
  */
 export class TracedClient extends Client {}
 
@@ -131,6 +129,8 @@ type ConnectCallback = (
   done: (release?: unknown) => void,
 ) => void;
 
+// Taken unbound on purpose: the traced pool calls it with .call(this).
+// eslint-disable-next-line @typescript-eslint/unbound-method
 const plainConnect = Pool.prototype.connect as (this: Pool, callback?: ConnectCallback) => unknown;
 
 /**

@@ -240,8 +240,8 @@ describe('event pipeline (real PostgreSQL and Kafka)', () => {
     t.after(() => producer.disconnect());
     await producer.send({ topic, messages: [{ key: id, value }] });
     await producer.send({ topic, messages: [{ key: id, value }] });
-    await eventually('both deliveries processed', async () =>
-      hooks.processed.length >= 2 ? true : undefined,
+    await eventually('both deliveries processed', () =>
+      Promise.resolve(hooks.processed.length >= 2 ? true : undefined),
     );
     assert.deepEqual(
       hooks.processed.map((p) => p.outcome),
@@ -347,7 +347,7 @@ describe('event pipeline (real PostgreSQL and Kafka)', () => {
       [orders, eventsPerOrder],
     );
     const kafka = createKafkaClient(config.kafka, quietLogger);
-    await kafka.ensureTopics([{ topic, partitions: 6 }]);
+    await kafka.ensureTopics([{ name: topic, partitions: 6 }]);
     const counts = [0, 0, 0];
     const relays = counts.map((_, i) => {
       const pool = createPool(config.database, `relay-${i}`);
@@ -439,7 +439,9 @@ describe('event pipeline (real PostgreSQL and Kafka)', () => {
       for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGTERM');
       await Promise.all(
         workers.map((w) =>
-          w.exitCode === null && w.signalCode === null ? new Promise((r) => w.once('exit', r)) : undefined,
+          w.exitCode === null && w.signalCode === null
+            ? new Promise((r) => w.once('exit', r))
+            : Promise.resolve(),
         ),
       );
       await db.drop();

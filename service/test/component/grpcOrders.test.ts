@@ -173,7 +173,7 @@ describe('orders over gRPC', () => {
         violatedFields(res.details).includes(field),
         `${JSON.stringify(request)}: ${res.error?.details}`,
       );
-      assert.match(res.error!.details, new RegExp(field));
+      assert.match(res.error.details, new RegExp(field));
     }
   });
 
@@ -275,7 +275,7 @@ describe('orders over gRPC', () => {
         assert.equal(empty.error?.code, Code.INVALID_ARGUMENT, method);
         const unknown = await callUnary(client, method, { id: missing });
         assert.equal(unknown.error?.code, Code.NOT_FOUND, method);
-        assert.match(unknown.error!.details, new RegExp(missing));
+        assert.match(unknown.error.details, new RegExp(missing));
       }
     });
   });
@@ -385,7 +385,7 @@ describe('orders over gRPC', () => {
           deadline: Date.now() + 1500,
         });
         assert.equal(res.error?.code, Code.DEADLINE_EXCEEDED);
-        assert.match(res.error!.details, /deadline too short/);
+        assert.match(res.error.details, /deadline too short/);
         assert.ok(Date.now() - t0 < 1000, 'answered before the client deadline');
         const [row] = await strict.query<{ n: number }>('SELECT count(*)::int AS n FROM orders');
         assert.equal(row!.n, 0);

@@ -57,9 +57,9 @@ describe('gRPC load shedding (the guard HTTP uses)', () => {
         items: [{ sku: 'SKU-1', quantity: 1, unit_price_cents: 100 }],
       });
       assert.equal(shed.error?.code, Code.RESOURCE_EXHAUSTED, shed.error?.details);
-      assert.match(shed.error!.details, /concurrency/);
+      assert.match(shed.error.details, /concurrency/);
       assert.deepEqual(shed.details['google.rpc.RetryInfo'], { retry_delay: { seconds: 2, nanos: 0 } });
-      assert.deepEqual(shed.error!.metadata.get('grpc-retry-pushback-ms'), ['2000']);
+      assert.deepEqual(shed.error.metadata.get('grpc-retry-pushback-ms'), ['2000']);
       const read = await callUnary(orders, 'GetOrder', { id });
       assert.equal(read.error?.code, Code.RESOURCE_EXHAUSTED);
       const [after] = await svc.query<{ n: number }>('SELECT count(*)::int AS n FROM orders');

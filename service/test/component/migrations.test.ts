@@ -58,8 +58,8 @@ describe('migrations', () => {
         sql: 'CREATE TABLE half_done (id int); SELECT * FROM no_such_table;',
       };
       await assert.rejects(migrate(pool, [...MIGRATIONS, bad]), /migration 9999 \(broken\) failed/);
-      const half = await pool.query(`SELECT to_regclass('public.half_done') AS t`);
-      assert.equal(half.rows[0].t, null);
+      const half = await pool.query<{ t: string | null }>(`SELECT to_regclass('public.half_done') AS t`);
+      assert.equal(half.rows[0]?.t, null);
     } finally {
       await pool.end();
     }

@@ -38,7 +38,7 @@ export async function readTopic(
     let resolveDone: () => void = () => undefined;
     const done = new Promise<void>((r) => (resolveDone = r));
     await consumer.run({
-      eachMessage: async ({ partition, message }) => {
+      eachMessage: ({ partition, message }) => {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) {
           const first = Array.isArray(v) ? v[0] : v;
@@ -52,6 +52,7 @@ export async function readTopic(
           headers,
         });
         if (until(messages)) resolveDone();
+        return Promise.resolve();
       },
     });
     if (until(messages)) resolveDone();
@@ -82,9 +83,14 @@ export async function eventually<T>(
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${failureText(last)}` : ''}`,
       );
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** What the last failed check left: an error as text, else the value as JSON. */
+function failureText(last: unknown): string {
+  return last instanceof Error ? String(last) : JSON.stringify(last);
 }

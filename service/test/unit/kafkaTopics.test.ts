@@ -57,10 +57,10 @@ function scriptedAdmin(
     get calls() {
       return calls;
     },
-    fetchTopicMetadata: async () => {
+    fetchTopicMetadata: () => {
       const answer = answers[Math.min(calls++, answers.length - 1)]!;
-      if (answer instanceof Error) throw answer;
-      return answer as Awaited<ReturnType<import('kafkajs').Admin['fetchTopicMetadata']>>;
+      if (answer instanceof Error) return Promise.reject(answer);
+      return Promise.resolve(answer as Awaited<ReturnType<import('kafkajs').Admin['fetchTopicMetadata']>>);
     },
   };
 }

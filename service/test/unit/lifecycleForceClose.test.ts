@@ -13,7 +13,7 @@ describe('Lifecycle order', () => {
     const order = ['doors', 'pipeline', 'pool'] as const;
     const lifecycle = new Lifecycle(logger, { timeoutMs: 1000, drainDelayMs: 0 }, order, () => undefined);
     for (const name of ['pool', 'doors', 'pipeline'] as const) {
-      lifecycle.add({ name, close: async () => void closed.push(name) });
+      lifecycle.add({ name, close: () => Promise.resolve(void closed.push(name)) });
     }
     assert.equal(await lifecycle.shutdown('test'), 0);
     assert.deepEqual(closed, ['doors', 'pipeline', 'pool']);
@@ -26,9 +26,12 @@ describe('Lifecycle order', () => {
       ['a'],
       () => undefined,
     );
-    assert.throws(() => lifecycle.add({ name: 'b', close: async () => undefined }), /b has no place/);
-    lifecycle.add({ name: 'a', close: async () => undefined });
-    assert.throws(() => lifecycle.add({ name: 'a', close: async () => undefined }), /a is registered twice/);
+    assert.throws(() => lifecycle.add({ name: 'b', close: () => Promise.resolve() }), /b has no place/);
+    lifecycle.add({ name: 'a', close: () => Promise.resolve() });
+    assert.throws(
+      () => lifecycle.add({ name: 'a', close: () => Promise.resolve() }),
+      /a is registered twice/,
+    );
   });
 });
 
@@ -53,8 +56,9 @@ describe('Lifecycle forceClose', () => {
     });
     lifecycle.add({
       name: 'quick',
-      close: async () => {
+      close: () => {
         events.push('closed quick');
+        return Promise.resolve();
       },
       forceClose: () => events.push('force quick'),
     });
@@ -65,7 +69,7 @@ describe('Lifecycle forceClose', () => {
   it('never force-closes when everything closes in time', async () => {
     let forced = false;
     const lifecycle = new Lifecycle(logger, { timeoutMs: 1000, drainDelayMs: 0 }, ['fine'], () => undefined);
-    lifecycle.add({ name: 'fine', close: async () => undefined, forceClose: () => (forced = true) });
+    lifecycle.add({ name: 'fine', close: () => Promise.resolve(), forceClose: () => (forced = true) });
     assert.equal(await lifecycle.shutdown('test'), 0);
     assert.equal(forced, false);
   });

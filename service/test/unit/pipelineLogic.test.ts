@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { backoffDelay, WakeSignal } from '../../src/pipeline/backoff';
 import { parseEnvelope, toEnvelope, toKafkaHeaders } from '../../src/pipeline/envelope';
 import { poisonReason } from '../../src/pipeline/fulfilmentWorker';
-import { declines } from '../../src/fulfilment/simulatedFulfilmentStep';
+import { declines } from '../../src/pipeline/simulatedFulfilmentStep';
 import { InvalidTransitionError, NotFoundError, UnavailableError } from '../../src/orders/errors';
 
 const orderId = '01936f4e-8a5a-7c3d-9e2f-4a1b2c3d4e5f';

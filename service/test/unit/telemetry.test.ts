@@ -140,21 +140,23 @@ describe('metrics exposition', () => {
 describe('consumer lag', () => {
   it('is end offset minus committed offset per partition; never-committed partitions count from 0', async () => {
     const admin: OffsetsAdmin = {
-      fetchTopicOffsets: async () => [
-        { partition: 0, high: '100' },
-        { partition: 1, high: '50' },
-        { partition: 2, high: '10' },
-      ],
-      fetchOffsets: async () => [
-        {
-          topic: 'orders.v1',
-          partitions: [
-            { partition: 0, offset: '90' },
-            { partition: 1, offset: '-1' },
-            { partition: 2, offset: '10' },
-          ],
-        },
-      ],
+      fetchTopicOffsets: () =>
+        Promise.resolve([
+          { partition: 0, high: '100' },
+          { partition: 1, high: '50' },
+          { partition: 2, high: '10' },
+        ]),
+      fetchOffsets: () =>
+        Promise.resolve([
+          {
+            topic: 'orders.v1',
+            partitions: [
+              { partition: 0, offset: '90' },
+              { partition: 1, offset: '-1' },
+              { partition: 2, offset: '10' },
+            ],
+          },
+        ]),
     };
     assert.deepEqual(await measureConsumerLag(admin, 'g', 'orders.v1'), [
       { partition: 0, lag: 10 },
