@@ -5,6 +5,7 @@ import { createHttpApp } from '../http/app';
 import { InFlightRequests } from '../http/inFlightRequests';
 import { closeServer, listen } from '../http/listen';
 import { gateRequests } from '../http/overloadGate';
+import { releaseRegression } from '../http/releaseRegression';
 import { routeTemplateFor } from '../http/routes';
 import { OrderUseCases } from '../orders/useCases';
 import { OverloadGuard } from '../overload/overloadGuard';
@@ -48,11 +49,13 @@ export async function startApi(
   const inFlight = new InFlightRequests();
   // Flushed after both servers closed: requests shed while draining are summarised too.
   const shedLog = new ShedLogSummary(logger);
+  const regression = releaseRegression(config.regression);
+  if (regression) logger.warn('release regression switch is on (drills only)', { ...config.regression });
   const app = createHttpApp({
     orders,
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
-    beforeRoutes: [inFlight.middleware],
+    beforeRoutes: regression ? [inFlight.middleware, regression] : [inFlight.middleware],
   });
   // Spans only when the tracing preload started the SDK (TELEMETRY_ENABLED=false: none at all).
   const handler = tracing ? traceHttpRequests(app, { routeTemplateFor }) : app;
