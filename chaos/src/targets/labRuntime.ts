@@ -17,7 +17,8 @@ export interface LabLike {
   readonly dir: string;
   up(components?: readonly string[]): Promise<{ started: string[] }>;
   down(): Promise<unknown>;
-  start(name: string): Promise<boolean>;
+  /** `env` adds to a service's environment for this start only. */
+  start(name: string, options?: { readonly env?: Readonly<Record<string, string>> }): Promise<boolean>;
   stop(name: string): Promise<boolean>;
   kill(name: string): Promise<boolean>;
   pause(name: string): Promise<boolean>;
