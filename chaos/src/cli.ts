@@ -69,7 +69,13 @@ export async function executeDrill(
   if (configured !== drill) log(`service environment for this run: ${JSON.stringify(args.serviceEnv)}`);
   return runDrill({
     drill: configured,
-    args: { rate: args.rate ?? drill.defaults.rate, durationS, seed: args.seed, short: args.short },
+    args: {
+      rate: args.rate ?? drill.defaults.rate,
+      durationS,
+      seed: args.seed,
+      short: args.short,
+      release: args.release,
+    },
     target,
     reportDir,
     log,

@@ -1,5 +1,7 @@
 /** Command-line parsing for `npm run drill` (pure: unit-tested). */
+import { DEFAULT_RELEASE_ARGS, type ReleaseArgs } from './drills/drill';
 import { DEFAULT_GENERATOR_NICE, parseGeneratorNice } from './load/generatorPriority';
+import { parseSharePlan } from './release/canaryAnalysis';
 
 export interface CliArgs {
   readonly command: 'run' | 'list' | 'help';
@@ -23,6 +25,8 @@ export interface CliArgs {
   readonly generatorNice: number;
   /** Extra service environment for this run (experiments: "does a tighter bound keep the SLO?"). */
   readonly serviceEnv: Readonly<Record<string, string>>;
+  /** Release drills (canary, blue-green): analysis and bad-release settings. */
+  readonly release: ReleaseArgs;
 }
 
 export const HELP = `Usage: npm run drill -- <name> [options]
@@ -57,6 +61,17 @@ Options:
   --generator-nice N       nice value of the load generator's thread, -20..0 (default ${DEFAULT_GENERATOR_NICE}:
                            it stands in for clients on other machines and must not be starved by
                            the lab it loads; 0 leaves it; needs root or CAP_SYS_NICE, else a note)
+
+Release drills (canary, blue-green; native target):
+  --canary-plan P          canary shares in percent, ascending, ending at 100 (default ${DEFAULT_RELEASE_ARGS.plan.join(',')})
+  --analysis-interval S    seconds between canary judgements (default ${DEFAULT_RELEASE_ARGS.intervalS})
+  --analysis-window S      longest window a judgement reads from Prometheus (default ${DEFAULT_RELEASE_ARGS.windowS})
+  --min-requests N         requests each version needs in the window before it is judged (default ${DEFAULT_RELEASE_ARGS.minRequests})
+  --max-error-increase F   canary error ratio above the baseline's that rolls back, 0..1 (default ${DEFAULT_RELEASE_ARGS.maxErrorRatioIncrease})
+  --max-p99-factor F       canary p99 above baseline × F (and + --p99-slack-ms) rolls back (default ${DEFAULT_RELEASE_ARGS.maxP99Factor})
+  --p99-slack-ms N         (default ${DEFAULT_RELEASE_ARGS.p99SlackMs})
+  --bad-error-rate F       the bad release's REGRESSION_ERROR_RATE on POST /v1/orders (default ${DEFAULT_RELEASE_ARGS.badErrorRate})
+  --bad-latency-ms N       the bad release's REGRESSION_LATENCY_MS on POST /v1/orders (default ${DEFAULT_RELEASE_ARGS.badLatencyMs})
   -h, --help               this text
 `;
 
@@ -80,6 +95,7 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
     composeFile: 'compose.yaml',
     serviceEnv: {},
     composeEnvFiles: [],
+    release: DEFAULT_RELEASE_ARGS,
     generatorNice: DEFAULT_GENERATOR_NICE,
     ...(env['GRAFANA_URL'] ? { grafanaUrl: env['GRAFANA_URL'] } : {}),
   };
@@ -144,6 +160,33 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
       case '--generator-nice':
         out.generatorNice = parseGeneratorNice(next());
         break;
+      case '--canary-plan':
+        out.release = { ...out.release, plan: parseSharePlan(requireValue('--canary-plan', next())) };
+        break;
+      case '--analysis-interval':
+        out.release = { ...out.release, intervalS: numberFlag('--analysis-interval', next(), 1) };
+        break;
+      case '--analysis-window':
+        out.release = { ...out.release, windowS: numberFlag('--analysis-window', next(), 10) };
+        break;
+      case '--min-requests':
+        out.release = { ...out.release, minRequests: Math.trunc(numberFlag('--min-requests', next(), 1)) };
+        break;
+      case '--max-error-increase':
+        out.release = { ...out.release, maxErrorRatioIncrease: fractionFlag('--max-error-increase', next()) };
+        break;
+      case '--max-p99-factor':
+        out.release = { ...out.release, maxP99Factor: numberFlag('--max-p99-factor', next(), 1) };
+        break;
+      case '--p99-slack-ms':
+        out.release = { ...out.release, p99SlackMs: numberFlag('--p99-slack-ms', next(), 0) };
+        break;
+      case '--bad-error-rate':
+        out.release = { ...out.release, badErrorRate: fractionFlag('--bad-error-rate', next()) };
+        break;
+      case '--bad-latency-ms':
+        out.release = { ...out.release, badLatencyMs: Math.trunc(numberFlag('--bad-latency-ms', next(), 0)) };
+        break;
       case '--grafana-url':
         out.grafanaUrl = requireValue('--grafana-url', next());
         break;
@@ -156,6 +199,12 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
   if (positional.length > 1) throw new Error(`one drill at a time, got ${positional.join(' ')}`);
   if (positional[0] === 'list') return { ...out, command: 'list' };
   return { ...out, drill: positional[0] };
+}
+
+function fractionFlag(name: string, value: string | undefined): number {
+  const n = numberFlag(name, value, 0);
+  if (n > 1) throw new Error(`${name} is a share 0..1, got "${value}"`);
+  return n;
 }
 
 function requireValue(name: string, value: string | undefined): string {

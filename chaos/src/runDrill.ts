@@ -7,7 +7,7 @@ import { type FaultWindow, perSecond, summarise } from './audit/maths';
 import { collectPrometheusEvidence, type PrometheusEvidence } from './audit/prometheusAudit';
 import { collectTraceEvidence, type TraceEvidence, traceChecks } from './audit/traceAudit';
 import { type Check, decideVerdict, fail, skip } from './audit/verdict';
-import type { Drill, DrillArgs, DrillContext, DrillOutcome } from './drills/drill';
+import type { Drill, DrillArgs, DrillContext, DrillOutcome, ReleaseEvidence } from './drills/drill';
 import { SLO_LATENCY_MS } from './drills/knobs';
 import { type LedgerEntry, LedgerWriter } from './load/ledger';
 import { LoadClient } from './load/loadClient';
@@ -116,6 +116,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
     },
     sleep: (seconds) => sleep(Math.max(0, seconds * 1000)),
     onProgress: () => undefined,
+    annotate: (text, tags) => annotate(options.grafanaUrl, text, [drill.name, ...tags]),
   };
 
   try {
@@ -243,6 +244,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillRunResult
     },
     prometheus: prometheusEvidence,
     ...(traces ? { traces } : {}),
+    ...(outcome.release ? { release: outcome.release } : {}),
     checks,
     files,
   });
@@ -261,6 +263,7 @@ export interface ReportInput {
   readonly facts: Readonly<Record<string, string | number>>;
   readonly prometheus: Omit<PrometheusEvidence, 'checks'> | undefined;
   readonly traces?: TraceEvidence;
+  readonly release?: ReleaseEvidence;
   readonly checks: readonly Check[];
   readonly files: DrillReport['files'];
 }
@@ -288,6 +291,7 @@ export function assembleReport(input: ReportInput): DrillReport {
       notes: input.prometheus?.notes ?? [],
     },
     ...(input.traces ? { traces: input.traces } : {}),
+    ...(input.release ? { release: input.release } : {}),
     checks: input.checks,
     verdict: decideVerdict(input.checks),
     files: input.files,
@@ -342,7 +346,11 @@ function describeSetup(drill: Drill): string {
 }
 
 /** Drill start/end annotations in Grafana when one answers (compose); silently skipped otherwise. */
-async function annotate(grafanaUrl: string | undefined, text: string, tags: string[]): Promise<void> {
+async function annotate(
+  grafanaUrl: string | undefined,
+  text: string,
+  tags: readonly string[],
+): Promise<void> {
   if (!grafanaUrl) return;
   try {
     await fetch(new URL('/api/annotations', grafanaUrl), {

@@ -243,12 +243,21 @@ export class Lab {
     return { stopped, removed, seconds: (Date.now() - begin) / 1000 };
   }
 
-  /** Starts one component and waits until it is ready; returns false when it was already running. */
-  async start(name: string): Promise<boolean> {
+  /**
+   * Starts one component and waits until it is ready; returns false when it was already running.
+   * `env` adds to a service's environment for this start only (a release drill starts a replica as
+   * another version); infrastructure takes none.
+   */
+  async start(
+    name: string,
+    options: { readonly env?: Readonly<Record<string, string>> } = {},
+  ): Promise<boolean> {
+    const isInfra = (INFRA_COMPONENTS as readonly string[]).includes(name);
+    if (isInfra && options.env && Object.keys(options.env).length > 0)
+      throw new LabError(`${name}: extra environment is for service components only`);
     return this.withLock(async () => {
-      if (!(INFRA_COMPONENTS as readonly string[]).includes(name) && this.isRunning('kafka'))
-        await this.ensureTopics(SERVICE_TOPICS);
-      return this.startLocked(name);
+      if (!isInfra && this.isRunning('kafka')) await this.ensureTopics(SERVICE_TOPICS);
+      return this.startLocked(name, options.env);
     });
   }
 
@@ -339,8 +348,8 @@ export class Lab {
     await ensureKafkaTopics(this.connection().kafka.brokers, topics);
   }
 
-  private async startLocked(name: string): Promise<boolean> {
-    const driver = this.driver(name);
+  private async startLocked(name: string, env?: Readonly<Record<string, string>>): Promise<boolean> {
+    const driver = this.driver(name, env);
     const logPath = this.logsPath(name);
     const existing = this.ownRecord(name);
     if (existing) {
@@ -435,7 +444,7 @@ export class Lab {
     return undefined;
   }
 
-  private driver(name: string): ComponentDriver {
+  private driver(name: string, env?: Readonly<Record<string, string>>): ComponentDriver {
     switch (name) {
       case 'postgres':
         return postgresDriver(this.ctx);
@@ -449,7 +458,7 @@ export class Lab {
         const spec = this.specs.find((s) => s.name === name);
         if (!spec)
           throw new LabError(`unknown component "${name}": choose from ${this.componentNames().join(', ')}`);
-        return serviceDriver(this.ctx, spec);
+        return serviceDriver(env ? { ...this.ctx, env: { ...this.ctx.env, ...env } } : this.ctx, spec);
       }
     }
   }

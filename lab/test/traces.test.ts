@@ -16,10 +16,13 @@ import { testLabPortOffset } from '../src/testing';
 // The lab's services export traces to the lab's Jaeger: one order, one trace api → relay → worker.
 // Own lab (it stops the worker), 100 ports above the shared test lab.
 const repoRoot = findRepoRoot();
+const TRACED_VERSION = '3.1.4-traces';
 const lab = new Lab({
   dir: path.join(repoRoot, '.lab', 'test-traces'),
   portOffset: testLabPortOffset() + 100,
   services: 'api,relay,worker',
+  // A release name of its own: the spans must carry it as service.version (issue 23).
+  env: { ...process.env, SERVICE_VERSION: TRACED_VERSION },
   repoRoot,
   log: () => undefined,
 });
@@ -30,6 +33,11 @@ before(async () => {
 after(async () => {
   await lab.down();
 });
+
+interface JaegerTag {
+  readonly key: string;
+  readonly value: unknown;
+}
 
 const README_ORDER = {
   customerId: 'c-42',
@@ -87,6 +95,8 @@ test('an order created as in the README is one trace in Jaeger spanning api → 
   const trace = await traceOfOrder(orderId);
   const services = new Set(Object.values(trace.processes).map((p) => p.serviceName));
   assert.deepEqual([...services].sort(), ['orderlab-api', 'orderlab-relay', 'orderlab-worker']);
+  for (const traced of Object.values(trace.processes as Record<string, { tags?: JaegerTag[] }>))
+    assert.equal(traced.tags?.find((t) => t.key === 'service.version')?.value, TRACED_VERSION);
   assert.ok(trace.spans.length >= 5, `${trace.spans.length} spans`);
 });
 

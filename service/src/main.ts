@@ -15,7 +15,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger({ level: config.log.level, service: config.service.name, roles: config.roles });
+  const logger = createLogger({
+    level: config.log.level,
+    service: config.service.name,
+    roles: config.roles,
+    version: config.service.version,
+  });
   logProcessWarnings(logger);
   try {
     const service = await startService(config, logger);

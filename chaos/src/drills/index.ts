@@ -1,4 +1,6 @@
+import { blueGreen } from './blueGreen';
 import { brokerLoss } from './brokerLoss';
+import { canary } from './canary';
 import { dbLoss } from './dbLoss';
 import type { Drill } from './drill';
 import { overload } from './overload';
@@ -16,6 +18,8 @@ export const DRILLS: readonly Drill[] = [
   workerCrash,
   poisonMessage,
   slowDependency,
+  canary,
+  blueGreen,
 ];
 
 export function findDrill(name: string): Drill | undefined {

@@ -14,7 +14,21 @@ export const SERVICE_ENV = {
   maxPoolWaiting: 'SHED_MAX_POOL_WAITING',
   dbStatementTimeoutMs: 'PG_STATEMENT_TIMEOUT_MS',
   dbConnectTimeoutMs: 'PG_CONNECT_TIMEOUT_MS',
+  serviceVersion: 'SERVICE_VERSION',
+  regressionErrorRate: 'REGRESSION_ERROR_RATE',
+  regressionLatencyMs: 'REGRESSION_LATENCY_MS',
+  regressionRoutes: 'REGRESSION_ROUTES',
 } as const;
+
+/** Releases the release drills run: the baseline, a good and a bad (regression switch on) new version. */
+export const RELEASE_VERSIONS = { baseline: '1.0.0', good: '1.1.0', bad: '1.2.0' } as const;
+
+/**
+ * Prometheus scrape interval of the native lab (lab/src/components/prometheus.ts): the release
+ * drills' detection budget is built on it. (Compose scrapes every 10 s: a compose canary run must
+ * take its budget from there.)
+ */
+export const SCRAPE_INTERVAL_S = 5;
 
 /**
  * Drills that do not test overload raise the event-loop-delay shedding bound: on a small shared

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -7,13 +7,25 @@ import { atNormalPriority } from '../../../lab/src/threadPriority';
 import { killOnExit } from './childProcesses';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** An API replica behind the balancer and its traffic weight (nginx's weighted round robin). */
+export interface WeightedUpstream {
+  readonly address: string;
+  /** Relative share of new requests; 0 takes the replica out of the balancer (it keeps running). */
+  readonly weight: number;
+}
+
 export interface NginxBalancerOptions {
   readonly dir: string;
   readonly listenPort: number;
-  /** host:port of each API replica. */
-  readonly upstreams: readonly string[];
+  /** host:port of each API replica (equal weights), or replicas with weights. */
+  readonly upstreams: readonly (string | WeightedUpstream)[];
   /** The nginx executable (default: NGINX_BIN, else /usr/sbin/nginx). */
   readonly binary?: string;
+  /**
+   * Keep client connections open between requests (default true). Off for drills that reload the
+   * weights: a reload closes idle keep-alive connections, and a request racing the close is reset.
+   */
+  readonly clientKeepAlive?: boolean;
 }
 
 /**
@@ -23,10 +35,12 @@ export interface NginxBalancerOptions {
 export function nginxConfig(
   dir: string,
   listenPort: number,
-  upstreams: readonly string[],
+  upstreams: readonly (string | WeightedUpstream)[],
   runAsRoot: boolean,
+  clientKeepAlive = true,
 ): string {
   const tmp = path.join(dir, 'tmp');
+  const servers = weighted(upstreams).filter((u) => u.weight > 0);
   return `# written by the drill runner; nginx is stopped when the drill ends
 ${runAsRoot ? 'user root root;\n' : ''}worker_processes 1;
 daemon off;
@@ -35,13 +49,13 @@ error_log ${path.join(dir, 'error.log')} warn;
 events { worker_connections 4096; }
 http {
   access_log off;
-  client_body_temp_path ${tmp}/body;
+${clientKeepAlive ? '' : '  keepalive_timeout 0; # one request per client connection: a reload cuts no idle one\n'}  client_body_temp_path ${tmp}/body;
   proxy_temp_path ${tmp}/proxy;
   fastcgi_temp_path ${tmp}/fastcgi;
   uwsgi_temp_path ${tmp}/uwsgi;
   scgi_temp_path ${tmp}/scgi;
   upstream orderlab_api {
-${upstreams.map((u) => `    server ${u} max_fails=1 fail_timeout=1s;`).join('\n')}
+${servers.map((u) => `    server ${u.address} weight=${u.weight} max_fails=1 fail_timeout=1s;`).join('\n')}
     keepalive 64;
   }
   server {
@@ -60,9 +74,28 @@ ${upstreams.map((u) => `    server ${u} max_fails=1 fail_timeout=1s;`).join('\n'
 `;
 }
 
+function weighted(upstreams: readonly (string | WeightedUpstream)[]): WeightedUpstream[] {
+  const list = upstreams.map((u) => (typeof u === 'string' ? { address: u, weight: 1 } : u));
+  const bad = list.filter((u) => !Number.isInteger(u.weight) || u.weight < 0);
+  if (bad.length > 0)
+    throw new Error(
+      `nginx weights are whole numbers ≥ 0: ${bad.map((u) => `${u.address}=${u.weight}`).join(', ')}`,
+    );
+  if (!list.some((u) => u.weight > 0))
+    throw new Error('the balancer needs at least one upstream with a weight > 0');
+  return list;
+}
+
 export class NginxBalancer {
   private child: ChildProcess | undefined;
-  constructor(private readonly options: NginxBalancerOptions) {}
+  private upstreams: readonly (string | WeightedUpstream)[];
+  constructor(private readonly options: NginxBalancerOptions) {
+    this.upstreams = options.upstreams;
+  }
+
+  private get confPath(): string {
+    return path.join(this.options.dir, 'nginx.conf');
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.options.listenPort}`;
@@ -73,10 +106,13 @@ export class NginxBalancer {
   }
 
   async start(): Promise<void> {
-    const { dir, listenPort, upstreams } = this.options;
+    const { dir, listenPort } = this.options;
     mkdirSync(path.join(dir, 'tmp'), { recursive: true });
-    const conf = path.join(dir, 'nginx.conf');
-    writeFileSync(conf, nginxConfig(dir, listenPort, upstreams, process.getuid?.() === 0));
+    const conf = this.confPath;
+    writeFileSync(
+      conf,
+      nginxConfig(dir, listenPort, this.upstreams, process.getuid?.() === 0, this.options.clientKeepAlive),
+    );
     const binary = this.options.binary ?? nginxBinary(process.env);
     if (!existsSync(binary))
       throw new Error(
@@ -108,6 +144,44 @@ export class NginxBalancer {
     }
   }
 
+  /**
+   * New weights at once: the config is rewritten, checked (`nginx -t`) and reloaded (SIGHUP). New
+   * workers take new requests; the old ones finish theirs and exit, so nothing in flight is cut.
+   * Resolves when a new worker runs.
+   */
+  async setUpstreams(upstreams: readonly WeightedUpstream[]): Promise<void> {
+    const child = this.child;
+    if (!child?.pid || child.exitCode !== null) throw new Error('nginx is not running: start() first');
+    const { dir, listenPort } = this.options;
+    const text = nginxConfig(
+      dir,
+      listenPort,
+      upstreams,
+      process.getuid?.() === 0,
+      this.options.clientKeepAlive,
+    );
+    const candidate = path.join(dir, 'nginx.next.conf');
+    writeFileSync(candidate, text);
+    const binary = this.options.binary ?? nginxBinary(process.env);
+    const test = spawnSync(
+      binary,
+      ['-t', '-q', '-p', dir, '-c', candidate, '-e', path.join(dir, 'error.log')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    if (test.status !== 0) throw new Error(`nginx refused the new weights: ${test.stderr.trim()}`);
+    const before = new Set(workerPids(child.pid));
+    writeFileSync(this.confPath, text);
+    process.kill(child.pid, 'SIGHUP');
+    const deadline = Date.now() + 5000;
+    while (!workerPids(child.pid).some((pid) => !before.has(pid))) {
+      if (Date.now() > deadline) throw new Error('nginx started no new worker within 5 s of the reload');
+      await sleep(20);
+    }
+    this.upstreams = upstreams;
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.pid === undefined) return;
@@ -117,6 +191,19 @@ export class NginxBalancer {
     await exited;
     clearTimeout(timer);
     this.child = undefined;
+  }
+}
+
+/** Worker processes of an nginx master (Linux: the kernel's child list of its one thread). */
+function workerPids(masterPid: number): number[] {
+  try {
+    return readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
   }
 }
 

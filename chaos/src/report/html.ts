@@ -133,6 +133,7 @@ ${throughput}${latency}${backlog}${lag}
 <h2>SLO figures (Prometheus, drill window)</h2><table>${slo || '<tr><td>no figures</td></tr>'}</table>
 <h2>Alerts (Prometheus ALERTS)</h2><table><tr><th>alert</th><th>fired at</th><th>resolved at</th></tr>${alerts || '<tr><td colspan="3">none expected</td></tr>'}</table>
 ${report.prometheus.notes.length ? `<ul class="muted">${report.prometheus.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
+${releaseSection(report, frame)}
 ${traceSection(report)}
 <h2>Files</h2><p class="muted">${escapeHtml(report.files.json)} · ${escapeHtml(report.files.ledger)}</p>
 </body></html>
@@ -147,6 +148,37 @@ const KIND_COLORS: Record<string, string> = {
 };
 
 /** Trace audit figures, the broken traces by hop with links, and a waterfall of one sampled trace. */
+const VERSION_COLORS = ['#1565c0', '#2e7d32', '#c62828', '#6a1b9a', '#ef6c00'];
+
+/** Release drills: each version's traffic, 5xx and p99 over time (Prometheus) and the rollout's decisions. */
+function releaseSection(
+  report: DrillReport,
+  frame: (id: string, title: string, yUnit: string, extra?: Partial<ChartFrame>) => ChartFrame,
+): string {
+  const release = report.release;
+  if (!release) return '';
+  const color = (i: number) => VERSION_COLORS[i % VERSION_COLORS.length]!;
+  const chart = (id: string, title: string, unit: string, pick: 'rate' | 'errors' | 'p99Ms') =>
+    lineChart(
+      frame(id, title, unit, { emptyText: 'no data from Prometheus by version' }),
+      release.byVersion.map((v, i) => ({
+        name: v.version,
+        color: color(i),
+        points: v[pick].map((p) => ({ x: p.at, y: p.value })),
+      })),
+    );
+  const start = report.window.start;
+  const rows = release.events
+    .map(
+      (e) =>
+        `<tr class="release-event ${escapeHtml(e.action)}"><td>${((e.at - start) / 1000).toFixed(1)} s</td><td>${escapeHtml(e.version)}</td><td>${escapeHtml(e.action)}</td><td>${e.share} %</td><td>${escapeHtml(e.detail)}</td></tr>`,
+    )
+    .join('');
+  return `<h2>Releases by version (Prometheus, joined on orderlab_build_info)</h2>
+${chart('chart-version-rate', 'Requests by version', 'requests/s', 'rate')}${chart('chart-version-errors', '5xx by version', 'requests/s', 'errors')}${chart('chart-version-p99', 'p99 latency by version', 'ms', 'p99Ms')}
+<h2>Rollout decisions</h2><table id="release-events"><tr><th>at</th><th>version</th><th>action</th><th>share after</th><th>why</th></tr>${rows || '<tr><td colspan="5">none</td></tr>'}</table>`;
+}
+
 function traceSection(report: DrillReport): string {
   const t = report.traces;
   if (!t) return '';

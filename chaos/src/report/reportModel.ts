@@ -2,7 +2,7 @@ import type { FaultWindow, OutcomeSummary, SecondBucket } from '../audit/maths';
 import type { AlertTimeline, SeriesPoint } from '../audit/prometheus';
 import type { TraceEvidence } from '../audit/traceAudit';
 import type { Check, Verdict } from '../audit/verdict';
-import type { DrillArgs } from '../drills/drill';
+import type { DrillArgs, ReleaseEvidence } from '../drills/drill';
 import type { DrillExpectations } from '../drills/expectations';
 
 /** Everything report.json holds; report.html is rendered from exactly this. */
@@ -29,6 +29,8 @@ export interface DrillReport {
   };
   /** Trace audit (Jaeger), when the target has one and the drill runs the pipeline. */
   readonly traces?: TraceEvidence;
+  /** Release drills: traffic, errors and p99 per version (Prometheus) and the rollout's decisions. */
+  readonly release?: ReleaseEvidence;
   readonly checks: readonly Check[];
   readonly verdict: Verdict;
   readonly files: { readonly ledger: string; readonly html: string; readonly json: string };

@@ -275,6 +275,14 @@ export class ComposeTarget implements Target {
   async setDatabaseLatency(ms: number): Promise<void> {
     const base = this.options.toxiproxyUrl ?? 'http://127.0.0.1:8474';
     const proxy = this.options.toxiproxyPostgresProxy ?? 'postgres';
+    const reachable = await fetch(`${base}/version`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (!reachable)
+      throw new Error(
+        `toxiproxy's API at ${base} does not answer: the compose file publishes no toxiproxy port and its services reach PostgreSQL directly, so a drill step that slows the database needs the services routed through toxiproxy (docs/compose.md, optional profiles) and its API reachable (toxiproxyUrl)`,
+      );
     await fetch(`${base}/proxies/${proxy}/toxics/drill_latency`, { method: 'DELETE' }).catch(() => undefined);
     if (ms <= 0) return;
     const response = await fetch(`${base}/proxies/${proxy}/toxics`, {

@@ -8,7 +8,7 @@ import { OwnedProcess } from '../infra/ownedProcess';
 import { ensurePortsFree, nginxBinary } from '../../../lab/src/prerequisites';
 import { DrillLock } from './drillLock';
 import { LAB_INFRA, type LabLike, openLab } from './labRuntime';
-import type { Target, TargetConnection, TargetSetup, TerminationResult } from './target';
+import type { ReleaseControl, Target, TargetConnection, TargetSetup, TerminationResult } from './target';
 
 export interface NativeTargetOptions {
   readonly repoRoot: string;
@@ -86,6 +86,41 @@ export class NativeTarget implements Target {
     this.ports = ownedPorts(options.portOffset);
   }
 
+  /** Lab api replicas as releases behind the drill's nginx (weights rewritten and reloaded). */
+  readonly release: ReleaseControl = {
+    startRelease: async (component, env) => {
+      if (!API_REPLICAS.includes(component))
+        throw new Error(`${component} is not an API replica: choose from ${API_REPLICAS.join(', ')}`);
+      const lab = this.requireLab;
+      if (lab.isRunning(component)) await lab.stop(component);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await lab.start(component, { env });
+          break;
+        } catch (error) {
+          const message = (error as Error).message;
+          if (attempt >= 3 || !/already in use|EADDRINUSE/i.test(message)) throw error;
+          await sleep(5000);
+        }
+      }
+      const conn = this.serviceConn(component);
+      return { httpUrl: conn.httpUrl, adminUrl: conn.adminUrl };
+    },
+    setWeights: async (weights) => {
+      if (!this.balancer) throw new Error('no balancer: the drill setup must ask for loadBalancer');
+      const unknown = Object.keys(weights).filter((c) => !API_REPLICAS.includes(c));
+      if (unknown.length > 0)
+        throw new Error(`no API replica ${unknown.join(', ')}: choose from ${API_REPLICAS.join(', ')}`);
+      await this.balancer.setUpstreams(
+        Object.entries(weights).map(([component, weight]) => ({
+          address: new URL(this.serviceConn(component).httpUrl).host,
+          weight,
+        })),
+      );
+    },
+    releaseSlots: () => [...API_REPLICAS],
+  };
+
   private get requireLab(): LabLike {
     if (!this.lab) throw new Error('native target: prepare() first');
     return this.lab;
@@ -144,6 +179,7 @@ export class NativeTarget implements Target {
         dir: nginxDir,
         binary: nginxBinary(this.options.env ?? process.env),
         listenPort: this.ports.balancer,
+        clientKeepAlive: !setup.balancerReconfigured,
         upstreams: API_REPLICAS.slice(0, setup.apiReplicas).map(
           (r) => new URL(this.serviceConn(r).httpUrl).host,
         ),

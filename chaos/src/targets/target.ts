@@ -6,6 +6,13 @@ export interface TargetSetup {
   readonly apiReplicas: number;
   /** Put a load balancer (nginx natively, the compose LB) in front of the API replicas. */
   readonly loadBalancer: boolean;
+  /**
+   * The drill changes the balancer's weights while load runs (release drills). Natively that is an
+   * nginx reload, and a reload closes idle client keep-alive connections: a request racing that
+   * close is reset (measured: 2 ECONNRESET in one blue-green switch). Such a balancer serves each
+   * client connection one request (`keepalive_timeout 0`), so a switch cuts nothing.
+   */
+  readonly balancerReconfigured?: boolean;
   /** Run the relay and the worker (the event pipeline). */
   readonly pipeline: boolean;
   /**
@@ -44,12 +51,37 @@ export interface TerminationResult {
 }
 
 /**
+ * Release drills (canary, blue-green): API replicas run as named versions behind a balancer whose
+ * traffic shares the drill sets. A target without it cannot run those drills.
+ */
+export interface ReleaseControl {
+  /**
+   * (Re)starts an API replica with extra environment on top of the drill's (SERVICE_VERSION,
+   * REGRESSION_*), waits until /readyz answers 200 and returns its URLs. It gets traffic through the
+   * balancer only once `setWeights` gives it a share.
+   */
+  startRelease(
+    component: string,
+    env: Readonly<Record<string, string>>,
+  ): Promise<{ readonly httpUrl: string; readonly adminUrl: string }>;
+  /**
+   * Relative shares of the balancer's new requests per API component, applied at once (0 = none;
+   * the replica keeps running). Requests in flight finish where they are.
+   */
+  setWeights(weights: Readonly<Record<string, number>>): Promise<void>;
+  /** API components that can hold a release (e.g. api-1, api-2). */
+  releaseSlots(): readonly string[];
+}
+
+/**
  * Everything a drill does to the system goes through here, so one drill runs against the native
  * lab or a compose stack alike. Component names: postgres, kafka, prometheus, api (or api-1, api-2),
  * relay, worker.
  */
 export interface Target {
   readonly kind: 'native' | 'compose';
+  /** Present when the target can run release drills (natively: lab replicas behind nginx). */
+  readonly release?: ReleaseControl;
   /** Starts what the setup needs and waits until it answers. */
   prepare(setup: TargetSetup): Promise<void>;
   connection(): TargetConnection;

@@ -61,6 +61,8 @@ test('every drill is data next to code: unique name, objective, defaults, expect
     'worker-crash',
     'poison-message',
     'slow-dependency',
+    'canary',
+    'blue-green',
   ]);
   for (const d of DRILLS) {
     assert.ok(d.objective.length > 40, `${d.name} explains its objective`);
@@ -71,4 +73,39 @@ test('every drill is data next to code: unique name, objective, defaults, expect
       assert.ok(rule.because.length > 10, `${d.name}: every explained failure says why`);
     }
   }
+});
+
+test('release drill flags: the analysis and the bad release are configurable and checked', () => {
+  const defaults = parseCliArgs(['canary']);
+  assert.deepEqual(defaults.release.plan, [10, 50, 100]);
+  const a = parseCliArgs([
+    'canary',
+    '--canary-plan',
+    '5,25,100',
+    '--analysis-interval',
+    '10',
+    '--min-requests',
+    '50',
+    '--max-error-increase',
+    '0.05',
+    '--bad-error-rate',
+    '0.5',
+    '--bad-latency-ms',
+    '0',
+  ]);
+  assert.deepEqual(a.release.plan, [5, 25, 100]);
+  assert.equal(a.release.intervalS, 10);
+  assert.equal(a.release.minRequests, 50);
+  assert.equal(a.release.maxErrorRatioIncrease, 0.05);
+  assert.equal(a.release.badErrorRate, 0.5);
+  assert.equal(a.release.badLatencyMs, 0);
+  assert.throws(() => parseCliArgs(['canary', '--canary-plan', '10,50']), /the last share must be 100/);
+  assert.throws(
+    () => parseCliArgs(['canary', '--bad-error-rate', '1.5']),
+    /--bad-error-rate is a share 0\.\.1/,
+  );
+  assert.throws(
+    () => parseCliArgs(['canary', '--analysis-window', '3']),
+    /--analysis-window needs a number ≥ 10/,
+  );
 });

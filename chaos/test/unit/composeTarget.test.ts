@@ -114,9 +114,9 @@ test('compose target: env files go before the compose file on every command', as
   const target = new ComposeTarget({
     file: '/repo/compose.yaml',
     envFiles: ['/repo/.env', '/repo/compose/local/images.env'],
-    run: async (command, args) => {
+    run: (command, args) => {
       issued.push([command, ...args].join(' '));
-      return { code: 0, stdout: '', stderr: '' };
+      return Promise.resolve({ code: 0, stdout: '', stderr: '' });
     },
   });
   await target.kill('kafka');
@@ -197,9 +197,9 @@ test('compose target: drill knobs go to compose as variables, unknown ones are r
   const target = new ComposeTarget({
     file: '/repo/compose.yaml',
     connection: { postgresUrl: 'postgres://x@h/db', kafkaBrokers: ['h:9092'] },
-    run: async (command, args, env = {}) => {
+    run: (command, args, env = {}) => {
       calls.push({ line: [command, ...args].join(' '), env });
-      return { code: 0, stdout: '', stderr: '' };
+      return Promise.resolve({ code: 0, stdout: '', stderr: '' });
     },
   });
   const setup = { apiReplicas: 1, loadBalancer: false, pipeline: true };

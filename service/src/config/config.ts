@@ -35,11 +35,33 @@ const roles = z
       .filter(Boolean),
   )
   .pipe(z.array(z.enum(['api', 'relay', 'worker'])).min(1, 'name at least one role'));
+/** A release name fit for a metric label: short, no spaces or quotes (e.g. 0.1.0, 1.4.0-rc.1, 2026-12-07.3). */
+const serviceVersion = z
+  .string()
+  .regex(
+    /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/,
+    'use 1-64 letters, digits and . + _ - (e.g. 0.1.0 or 1.4.0-rc.1), starting with a letter or digit',
+  );
+/** `METHOD /route/template` entries, comma-separated, e.g. `POST /v1/orders,GET /v1/orders/:id`. */
+const routeList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((r) => r.trim().replace(/\s+/g, ' '))
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z.string().regex(/^(GET|POST) \/\S*$/, 'each route must be "METHOD /template", e.g. "POST /v1/orders"'),
+    ),
+  );
 
 export const envSchema = z.object({
   ROLES: roles.default(['api']),
   SERVICE_NAME: z.string().min(1).default('orderlab'),
-  SERVICE_VERSION: z.string().min(1).default('0.1.0'),
+  /** The release this process is (a label on orderlab_build_info, `service.version` on spans, `version` on logs). */
+  SERVICE_VERSION: serviceVersion.default('0.1.0'),
   /** Interface every server binds to; compose sets 0.0.0.0 inside containers. */
   HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: port.default(8080),
@@ -159,6 +181,16 @@ export const envSchema = z.object({
   WORKER_MIN_BACKOFF_MS: positiveInt.default(100),
   WORKER_MAX_BACKOFF_MS: positiveInt.default(5000),
   WORKER_SESSION_TIMEOUT_MS: positiveInt.min(6000).default(10000),
+
+  /**
+   * Release drills only (off by default): makes this binary a bad release on REGRESSION_ROUTES, so
+   * a canary's analysis judges real misbehaviour. Share of those requests answered 500, 0..1.
+   */
+  REGRESSION_ERROR_RATE: fraction.default(0),
+  /** Release drills only: latency added to every request on REGRESSION_ROUTES (0 = none). */
+  REGRESSION_LATENCY_MS: nonNegativeInt.max(60000).default(0),
+  /** HTTP routes the regression applies to (route templates of the API). */
+  REGRESSION_ROUTES: routeList.default(['POST /v1/orders']),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -237,6 +269,13 @@ export interface Config {
     readonly pollMs: number;
     readonly minBackoffMs: number;
     readonly maxBackoffMs: number;
+  };
+  /** Drills-only misbehaviour of a bad release; `errorRate` 0 and `latencyMs` 0 = off. */
+  readonly regression: {
+    readonly errorRate: number;
+    readonly latencyMs: number;
+    /** `METHOD /template` of the routes it applies to. */
+    readonly routes: readonly string[];
   };
   readonly worker: {
     readonly groupId: string;
@@ -348,6 +387,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pollMs: e.RELAY_POLL_MS,
       minBackoffMs: e.RELAY_MIN_BACKOFF_MS,
       maxBackoffMs: Math.max(e.RELAY_MAX_BACKOFF_MS, e.RELAY_MIN_BACKOFF_MS),
+    },
+    regression: {
+      errorRate: e.REGRESSION_ERROR_RATE,
+      latencyMs: e.REGRESSION_LATENCY_MS,
+      routes: e.REGRESSION_ROUTES,
     },
     worker: {
       groupId: e.WORKER_GROUP_ID,

@@ -5,6 +5,7 @@ import { createHttpApp } from '../http/app';
 import { InFlightRequests } from '../http/inFlightRequests';
 import { closeServer, listen } from '../http/listen';
 import { publicRequestListener } from '../http/publicListener';
+import { releaseRegression } from '../http/releaseRegression';
 import { OrderUseCases } from '../orders/useCases';
 import { OverloadGuard } from '../overload/overloadGuard';
 import { ShedLogSummary } from '../telemetry/shedLogSummary';
@@ -46,11 +47,13 @@ export async function startApi(
   const inFlight = new InFlightRequests();
   // Flushed after both servers closed: requests shed while draining are summarised too.
   const shedLog = new ShedLogSummary(logger);
+  const regression = releaseRegression(config.regression);
+  if (regression) logger.warn('release regression switch is on (drills only)', { ...config.regression });
   const app = createHttpApp({
     orders,
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
-    beforeRoutes: [inFlight.middleware],
+    beforeRoutes: regression ? [inFlight.middleware, regression] : [inFlight.middleware],
   });
   const server = http.createServer(
     {

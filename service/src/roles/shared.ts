@@ -49,7 +49,10 @@ export async function startShared(
   const closables: Closable<ComponentName>[] = [];
   const tracing = activeTracing();
   if (tracing) closables.push({ name: 'telemetry', close: () => tracing.shutdown() });
-  const metrics = new ServiceMetrics({ eventLoopResolutionMs: config.metrics.eventLoopResolutionMs });
+  const metrics = new ServiceMetrics({
+    eventLoopResolutionMs: config.metrics.eventLoopResolutionMs,
+    serviceVersion: config.service.version,
+  });
 
   const pool = createPool(config.database, `${config.service.name}-${config.roles.join('+')}`);
   pool.on('error', (err) => logger.warn('idle database connection lost', { err }));

@@ -5,10 +5,20 @@ import { BatchedStdoutTransport } from './stdoutTransport';
 export type Logger = winston.Logger;
 
 /** JSON lines to stdout (batched per event-loop turn), one logger per process; child loggers add component fields. */
-export function createLogger(options: { level: string; service: string; roles: readonly string[] }): Logger {
+export function createLogger(options: {
+  level: string;
+  service: string;
+  roles: readonly string[];
+  /** The release (SERVICE_VERSION), on every line when given. */
+  version?: string;
+}): Logger {
   return winston.createLogger({
     level: options.level,
-    defaultMeta: { service: options.service, role: options.roles.join(',') },
+    defaultMeta: {
+      service: options.service,
+      role: options.roles.join(','),
+      ...(options.version !== undefined ? { version: options.version } : {}),
+    },
     format: winston.format.combine(
       traceContextFormat(),
       winston.format.timestamp(),

@@ -166,7 +166,15 @@ export class ServiceMetrics {
 
   private readonly counterNames = new Map<Counter, string>();
 
-  constructor(options: { eventLoopResolutionMs: number }) {
+  constructor(options: { eventLoopResolutionMs: number; serviceVersion: string }) {
+    // One series per process, always 1: queries join it on (job, instance) to split any metric by
+    // release, so the version is not a label on every series (a canary's and a baseline's stay apart).
+    new Gauge({
+      name: 'orderlab_build_info',
+      help: 'Always 1; its version label is the release this process runs (SERVICE_VERSION).',
+      labelNames: ['version'] as const,
+      registers: [this.registry],
+    }).set({ version: options.serviceVersion }, 1);
     collectDefaultMetrics({
       register: this.registry,
       eventLoopMonitoringPrecision: options.eventLoopResolutionMs,

@@ -52,7 +52,12 @@ export async function startTestService(
     ...NO_SHEDDING,
     ...env,
   });
-  const logger = createLogger({ level: config.log.level, service: 'orderlab-test', roles: config.roles });
+  const logger = createLogger({
+    level: config.log.level,
+    service: 'orderlab-test',
+    roles: config.roles,
+    version: config.service.version,
+  });
   if (logStream) {
     logger.clear();
     logger.add(new winston.transports.Stream({ stream: logStream }));

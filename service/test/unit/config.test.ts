@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config';
 
@@ -89,5 +91,49 @@ describe('loadConfig', () => {
       assert.deepEqual(names, ['CURSOR_SECRET', 'DATABASE_URL', 'HTTP_PORT', 'PG_POOL_MAX', 'ROLES.1']);
       assert.doesNotMatch(err.message, /hunter2|short"/);
     }
+  });
+
+  it('names the release: the package version by default, a label-safe SERVICE_VERSION, nothing else', () => {
+    const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '../../../../package.json'), 'utf8')) as {
+      version: string;
+    };
+    assert.equal(loadConfig({}).service.version, pkg.version);
+    assert.equal(loadConfig({ SERVICE_VERSION: '1.4.0-rc.1+build.7' }).service.version, '1.4.0-rc.1+build.7');
+    for (const bad of ['1.0 beta', 'v"2"', '-1', 'x'.repeat(65)])
+      assert.throws(
+        () => loadConfig({ SERVICE_VERSION: bad }),
+        (err) => err instanceof ConfigError && /^SERVICE_VERSION: use 1-64 letters/.test(err.problems[0]!),
+        bad,
+      );
+  });
+
+  it('keeps the release regression switch off unless asked, and checks its values', () => {
+    assert.deepEqual(loadConfig({}).regression, { errorRate: 0, latencyMs: 0, routes: ['POST /v1/orders'] });
+    assert.deepEqual(
+      loadConfig({
+        REGRESSION_ERROR_RATE: '0.25',
+        REGRESSION_LATENCY_MS: '300',
+        REGRESSION_ROUTES: 'POST  /v1/orders, GET /v1/orders/:id',
+      }).regression,
+      { errorRate: 0.25, latencyMs: 300, routes: ['POST /v1/orders', 'GET /v1/orders/:id'] },
+    );
+    assert.throws(
+      () =>
+        loadConfig({
+          REGRESSION_ERROR_RATE: '1.5',
+          REGRESSION_LATENCY_MS: '-1',
+          REGRESSION_ROUTES: '/v1/orders',
+        }),
+      (err) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(err.problems.map((p) => p.split(':')[0]).sort(), [
+          'REGRESSION_ERROR_RATE',
+          'REGRESSION_LATENCY_MS',
+          'REGRESSION_ROUTES.0',
+        ]);
+        assert.match(err.message, /each route must be "METHOD \/template"/);
+        return true;
+      },
+    );
   });
 });

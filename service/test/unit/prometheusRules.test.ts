@@ -155,6 +155,22 @@ describe('Grafana dashboards', () => {
     assert.equal(r.code, 0, r.output);
   });
 
+  it('the Overview splits rate, 5xx and p99 by version and shows release annotations (issue 23)', () => {
+    const overview = JSON.parse(readFileSync(path.join(dashboardsDir, 'orderlab-overview.json'), 'utf8')) as {
+      panels: { title: string; targets?: { expr: string; legendFormat?: string }[] }[];
+      annotations: { list: { name: string; target?: { tags?: string[] } }[] };
+    };
+    for (const title of ['Request rate by version', '5xx rate by version', 'p99 latency by version']) {
+      const panel = overview.panels.find((p) => p.title === title);
+      assert.ok(panel, `no panel "${title}"`);
+      const target = panel.targets?.[0];
+      assert.match(target?.expr ?? '', /by \(version(, le)?\) .*group_left \(version\) orderlab_build_info/);
+      assert.equal(target?.legendFormat, '{{version}}');
+    }
+    const releases = overview.annotations.list.find((a) => a.target?.tags?.includes('release'));
+    assert.ok(releases, 'no annotation query for the release drills tag');
+  });
+
   it('a malformed query is caught by the same check', () => {
     const file = path.join(work, 'bad-query.yml');
     writeFileSync(

@@ -75,7 +75,7 @@ describe('metrics exposition', () => {
   });
 
   it('keeps counter names with _total in the text format after an OpenMetrics scrape', async () => {
-    const metrics = new ServiceMetrics({ eventLoopResolutionMs: 20 });
+    const metrics = new ServiceMetrics({ eventLoopResolutionMs: 20, serviceVersion: '0.1.0' });
     metrics.onShed('concurrency');
     metrics.onShed('made-up-reason');
     const [om, text] = await Promise.all([
@@ -92,7 +92,7 @@ describe('metrics exposition', () => {
   });
 
   it('maps numeric gRPC codes to their names', async () => {
-    const metrics = new ServiceMetrics({ eventLoopResolutionMs: 20 });
+    const metrics = new ServiceMetrics({ eventLoopResolutionMs: 20, serviceVersion: '0.1.0' });
     metrics.onCallFinished({
       service: 'order.v1.OrderService',
       method: 'GetOrder',
@@ -112,7 +112,7 @@ describe('metrics exposition', () => {
   });
 
   it('observes confirmation delay from the acceptance time with 5 s as a bucket boundary', async () => {
-    const metrics = new ServiceMetrics({ eventLoopResolutionMs: 20 });
+    const metrics = new ServiceMetrics({ eventLoopResolutionMs: 20, serviceVersion: '0.1.0' });
     metrics.pipelineHooks.onConfirmed(4);
     metrics.pipelineHooks.onConfirmed(6);
     const { body } = await metrics.render(undefined);
@@ -121,7 +121,7 @@ describe('metrics exposition', () => {
   });
 
   it('counts pipeline outcomes and dead-letter reasons in closed label sets', async () => {
-    const metrics = new ServiceMetrics({ eventLoopResolutionMs: 20 });
+    const metrics = new ServiceMetrics({ eventLoopResolutionMs: 20, serviceVersion: '0.1.0' });
     metrics.pipelineHooks.onPublished(3, 0.02);
     metrics.pipelineHooks.onProcessed('order.created.v1', 'confirmed', 0.01);
     metrics.pipelineHooks.onProcessed('x', 'something-new', 0.01);
