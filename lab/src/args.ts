@@ -30,7 +30,7 @@ export interface LabArgs {
   readonly json: boolean;
   /** With purge: remove relocated PostgreSQL data whose lab folder is gone, instead of one lab. */
   readonly orphans: boolean;
-  /** With prerequisites: which command's packages (lab, drills, tests). */
+  /** With prerequisites: which command's packages (lab, drills, compose, tests). */
   readonly scope: PrerequisiteScope;
   /** With prerequisites: only report, install nothing. */
   readonly checkOnly: boolean;

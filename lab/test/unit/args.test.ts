@@ -29,7 +29,7 @@ test('prerequisites takes a scope and --check, and refuses them elsewhere or mis
   assert.equal(parseLabArgs(['prerequisites']).scope, 'tests');
   assert.throws(
     () => parseLabArgs(['prerequisites', '--for', 'ci']),
-    /--for must be one of lab, drills, tests, got "ci"/,
+    /--for must be one of lab, drills, compose, tests, got "ci"/,
   );
   assert.throws(() => parseLabArgs(['up', '--check']), /--for and --check apply to prerequisites/);
 });
