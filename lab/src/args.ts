@@ -191,7 +191,8 @@ Options:
   -n, --lines <n>       with logs: how many lines (default 30)
   --json                with status: machine-readable output
   --orphans             with purge: see above
-  --for <scope>         with prerequisites: lab (lab up), drills (+ nginx) or tests (default; + chromium, amtool)
+  --for <scope>         with prerequisites: lab (lab up), drills (+ nginx), compose (docker.io, debootstrap)
+                        or tests (default; all of them + chromium, amtool)
   --check               with prerequisites: report only, install nothing
   -h, --help            this text
 
