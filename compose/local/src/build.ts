@@ -13,7 +13,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { ensureJaegerBinary } from '../../../lab/src/components/jaeger';
-import { ensureGoBinaries } from '../../../lab/src/goBuild';
+import { ensureGoBinaries, type GoBuild } from '../../../lab/src/goBuild';
 import { ensureJava, ensureMaven } from '../../../lab/src/prerequisites';
 import { LabError, runQuick, runWithTimeout } from '../../../lab/src/processes';
 import { readPinnedVersions } from '../../../lab/src/repo';
@@ -134,70 +134,15 @@ async function stage(ctx: BuildContext, image: LocalImage, dir: string): Promise
     case 'kafka':
       await stageKafkaJars(ctx, path.join(dir, 'libs'));
       return;
-    case 'prometheus': {
-      const common = 'github.com/prometheus/common/version';
-      const outputs = await ensureGoBinaries(
-        {
-          module: 'github.com/prometheus/prometheus',
-          version: v.prometheusModule,
-          packages: [
-            { pkg: './cmd/prometheus', output: 'prometheus' },
-            { pkg: './cmd/promtool', output: 'promtool' },
-          ],
-          ldflags: `-X ${common}.Version=${v.prometheus} -X ${common}.Revision=${v.prometheusModule} -X ${common}.Branch=release -X ${common}.BuildUser=orderlab-local`,
-          outDir: goBin(`prometheus-${v.prometheusModule}`),
-          label: 'prometheus',
-        },
-        ctx.log,
-      );
-      copyBins([
-        [outputs[0] as string, 'prometheus'],
-        [outputs[1] as string, 'promtool'],
-      ]);
-      return;
-    }
-    case 'alertmanager': {
-      const common = 'github.com/prometheus/common/version';
-      const outputs = await ensureGoBinaries(
-        {
-          module: 'github.com/prometheus/alertmanager',
-          version: v.alertmanager,
-          packages: [
-            { pkg: './cmd/alertmanager', output: 'alertmanager' },
-            { pkg: './cmd/amtool', output: 'amtool' },
-          ],
-          ldflags: `-X ${common}.Version=${v.alertmanager.replace(/^v/, '')} -X ${common}.Branch=release -X ${common}.BuildUser=orderlab-local`,
-          outDir: goBin(`alertmanager-${v.alertmanager}`),
-          label: 'alertmanager',
-        },
-        ctx.log,
-      );
-      copyBins([
-        [outputs[0] as string, 'alertmanager'],
-        [outputs[1] as string, 'amtool'],
-      ]);
-      return;
-    }
+    case 'prometheus':
+    case 'alertmanager':
     case 'toxiproxy': {
-      const module = 'github.com/Shopify/toxiproxy/v2';
+      const spec = goStandIn(image.name, v);
       const outputs = await ensureGoBinaries(
-        {
-          module,
-          version: `v${v.toxiproxy}`,
-          packages: [
-            { pkg: './cmd/server', output: 'toxiproxy' },
-            { pkg: './cmd/cli', output: 'toxiproxy-cli' },
-          ],
-          ldflags: `-X ${module}.Version=${v.toxiproxy}`,
-          outDir: goBin(`toxiproxy-v${v.toxiproxy}`),
-          label: 'toxiproxy',
-        },
+        { ...spec, outDir: goBin(`${image.name}-${spec.version}`), label: image.name },
         ctx.log,
       );
-      copyBins([
-        [outputs[0] as string, 'toxiproxy'],
-        [outputs[1] as string, 'toxiproxy-cli'],
-      ]);
+      copyBins(spec.packages.map((p, i) => [outputs[i] as string, p.output] as const));
       return;
     }
     case 'jaeger': {
@@ -208,6 +153,47 @@ async function stage(ctx: BuildContext, image: LocalImage, dir: string): Promise
     }
     default:
       return;
+  }
+}
+
+/** The stand-ins built from the Go module proxy: module, version, binaries (named as in the real image), version stamp. */
+function goStandIn(name: string, v: StandInVersions): Omit<GoBuild, 'outDir' | 'label'> {
+  const common = 'github.com/prometheus/common/version';
+  const stamp = (version: string) =>
+    `-X ${common}.Version=${version} -X ${common}.Branch=release -X ${common}.BuildUser=orderlab-local`;
+  switch (name) {
+    case 'prometheus':
+      return {
+        module: 'github.com/prometheus/prometheus',
+        version: v.prometheusModule,
+        packages: [
+          { pkg: './cmd/prometheus', output: 'prometheus' },
+          { pkg: './cmd/promtool', output: 'promtool' },
+        ],
+        ldflags: `${stamp(v.prometheus)} -X ${common}.Revision=${v.prometheusModule}`,
+      };
+    case 'alertmanager':
+      return {
+        module: 'github.com/prometheus/alertmanager',
+        version: v.alertmanager,
+        packages: [
+          { pkg: './cmd/alertmanager', output: 'alertmanager' },
+          { pkg: './cmd/amtool', output: 'amtool' },
+        ],
+        ldflags: stamp(v.alertmanager.replace(/^v/, '')),
+      };
+    case 'toxiproxy':
+      return {
+        module: 'github.com/Shopify/toxiproxy/v2',
+        version: `v${v.toxiproxy}`,
+        packages: [
+          { pkg: './cmd/server', output: 'toxiproxy' },
+          { pkg: './cmd/cli', output: 'toxiproxy-cli' },
+        ],
+        ldflags: `-X github.com/Shopify/toxiproxy/v2.Version=${v.toxiproxy}`,
+      };
+    default:
+      throw new LabError(`${name} is not built from a Go module`);
   }
 }
 

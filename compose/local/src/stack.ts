@@ -7,7 +7,6 @@ import { NOT_RUN_HERE } from './localImages';
 
 /** Compose v2 as a docker CLI plugin when the engine has none (Debian's docker.io brings v1 at most). */
 export const COMPOSE_VERSION = 'v2.35.0';
-const UP_TIMEOUT_S = 300;
 
 /** The override: the root .env, then the local image tags (the later file wins). */
 export function envFiles(repoRoot: string): string[] {
@@ -115,7 +114,8 @@ export function clearStackState(repoRoot: string): void {
   rmSync(stackStatePath(repoRoot), { force: true });
 }
 
-export const UP_WAIT_TIMEOUT_S = UP_TIMEOUT_S;
+/** How long `up --wait` may take for every service to turn healthy. */
+export const UP_WAIT_TIMEOUT_S = 300;
 
 /** Memory limit and usage of each running container of the project (`docker stats --no-stream`). */
 export function memoryByService(
