@@ -7,6 +7,13 @@ import type { Target, TargetConnection, TargetSetup, TerminationResult } from '.
 /** Service variables compose/compose.yaml takes from compose's environment (empty = service default). */
 export const COMPOSE_KNOBS: readonly string[] = Object.values(SERVICE_ENV);
 
+/**
+ * compose.yaml's address of api-1's PostgreSQL (default postgres:5432). A drill whose owned API goes
+ * through the latency proxy points it at toxiproxy's PostgreSQL listener (compose/toxiproxy).
+ */
+export const API_1_POSTGRES_ADDRESS = 'API_1_POSTGRES_ADDRESS';
+const TOXIPROXY_POSTGRES_LISTENER = 'toxiproxy:15432';
+
 export interface CommandResult {
   readonly code: number;
   readonly stdout: string;
@@ -44,7 +51,10 @@ export interface ComposeTargetOptions {
   readonly services?: Partial<Record<string, string>>;
   /** Published host URLs of the stack. */
   readonly connection?: Partial<TargetConnection>;
-  /** Toxiproxy API and the name of its proxy in front of PostgreSQL (the service connects through it). */
+  /**
+   * Toxiproxy API (default: the toxiproxy container's address, port 8474; compose publishes none) and
+   * the name of its proxy in front of PostgreSQL.
+   */
   readonly toxiproxyUrl?: string;
   readonly toxiproxyPostgresProxy?: string;
   /** POSTGRES_PASSWORD of the stack (from its env files), for the audit's connection. */
@@ -84,6 +94,11 @@ export class ComposeTarget implements Target {
   private replicas = 1;
   private discovered: Partial<TargetConnection> = {};
   private restore: string[] = [];
+  /** The owned API (api-1) serves the balancer alone until terminateOwnedApi brings api-2 back. */
+  private ownedAlone = false;
+  /** Toxiproxy was started by prepare (so close stops it again). */
+  private startedToxiproxy = false;
+  private toxiproxyUrl: string | undefined;
 
   constructor(private readonly options: ComposeTargetOptions) {
     this.run = options.run ?? spawnRunner;
@@ -149,11 +164,32 @@ export class ComposeTarget implements Target {
       throw new Error(
         `compose passes only the drill knobs its compose file declares (${COMPOSE_KNOBS.join(', ')}); not ${unknown.join(', ')}`,
       );
+    const viaProxy = setup.ownedApi?.viaLatencyProxy === true;
+    if (viaProxy) {
+      // api-1 reaches PostgreSQL through toxiproxy, so toxiproxy listens before api-1 is recreated.
+      const toxiproxy = this.service('toxiproxy');
+      this.startedToxiproxy = (await this.compose('ps', '-q', toxiproxy)).stdout.trim() === '';
+      await this.compose('up', '-d', '--wait', toxiproxy);
+    }
+    const env = {
+      ...setup.serviceEnv,
+      ...(viaProxy ? { [API_1_POSTGRES_ADDRESS]: TOXIPROXY_POSTGRES_LISTENER } : {}),
+    };
     // Services whose environment the knobs change are recreated with them, and put back in close().
-    await this.composeWith(setup.serviceEnv, 'up', '-d', '--wait', ...services);
-    if (Object.keys(setup.serviceEnv).length > 0) this.restore = services;
+    await this.composeWith(env, 'up', '-d', '--wait', ...services);
+    if (Object.keys(env).length > 0) this.restore = services;
     this.replicas = 2;
+    if (setup.ownedApi) {
+      // The owned API is api-1 and its load goes to the published balancer port: with api-2 stopped
+      // the balancer has api-1 alone, a single process, until terminateOwnedApi starts api-2 again.
+      await this.compose('stop', '-t', String(this.options.stopTimeoutS ?? 30), this.service('api-2'));
+      this.replicas = 1;
+      this.ownedAlone = true;
+      this.log('  the owned API is api-1, alone behind the balancer until its SIGTERM');
+    }
     await this.discoverStores();
+    if (viaProxy && !this.options.toxiproxyUrl)
+      this.toxiproxyUrl = `http://${await this.containerAddress(this.service('toxiproxy'))}:8474`;
   }
 
   /**
@@ -232,9 +268,14 @@ export class ComposeTarget implements Target {
     const seconds = (Date.now() - begin) / 1000;
     const ps = await this.compose('ps', '-a', '--format', 'json', service);
     const exitCode = parseComposeExitCode(ps.stdout);
-    // Bring it back so the rest of the drill finds the stack as it was.
+    // Bring it back (and its peer, when it served alone) so the rest of the drill finds the stack as it was.
     await this.compose('start', service);
     await this.waitHealthy(service, 60_000);
+    if (this.ownedAlone) {
+      await this.start('api-2');
+      this.replicas = 2;
+      this.ownedAlone = false;
+    }
     return { exitCode, signal: null, seconds };
   }
 
@@ -273,7 +314,7 @@ export class ComposeTarget implements Target {
   }
 
   async setDatabaseLatency(ms: number): Promise<void> {
-    const base = this.options.toxiproxyUrl ?? 'http://127.0.0.1:8474';
+    const base = this.options.toxiproxyUrl ?? this.toxiproxyUrl ?? 'http://127.0.0.1:8474';
     const proxy = this.options.toxiproxyPostgresProxy ?? 'postgres';
     const reachable = await fetch(`${base}/version`).then(
       (r) => r.ok,
@@ -281,7 +322,7 @@ export class ComposeTarget implements Target {
     );
     if (!reachable)
       throw new Error(
-        `toxiproxy's API at ${base} does not answer: the compose file publishes no toxiproxy port and its services reach PostgreSQL directly, so a drill step that slows the database needs the services routed through toxiproxy (docs/compose.md, optional profiles) and its API reachable (toxiproxyUrl)`,
+        `toxiproxy's API at ${base} does not answer: a drill step that slows the database needs a setup with ownedApi.viaLatencyProxy (api-1 then reaches PostgreSQL through toxiproxy, whose API is found at its container address) or toxiproxyUrl naming where its API answers`,
       );
     await fetch(`${base}/proxies/${proxy}/toxics/drill_latency`, { method: 'DELETE' }).catch(() => undefined);
     if (ms <= 0) return;
@@ -310,10 +351,15 @@ export class ComposeTarget implements Target {
   async close(): Promise<void> {
     // The user owns the stack; a drill leaves it running as it found it: services recreated with
     // drill knobs are recreated again with the stack's own environment.
-    if (this.restore.length === 0) return;
     const services = this.restore;
     this.restore = [];
-    await this.compose('up', '-d', '--wait', ...services);
+    if (services.length > 0) await this.compose('up', '-d', '--wait', ...services);
+    else if (this.ownedAlone) await this.compose('start', this.service('api-2'));
+    this.ownedAlone = false;
+    if (this.startedToxiproxy) {
+      this.startedToxiproxy = false;
+      await this.compose('stop', this.service('toxiproxy'));
+    }
   }
 }
 

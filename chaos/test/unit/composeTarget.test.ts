@@ -79,18 +79,75 @@ test('compose target: prepare brings up what the drill needs and waits for healt
   await target.scaleApi(1);
   assert.deepEqual(issued.slice(5), [`${C} start api-1`, `${C} stop -t 20 api-2`]);
   assert.deepEqual(target.apiComponents(), ['api-1']);
-  const slow = recordingTarget(containers);
-  await slow.target.prepare({
+});
+
+test('compose target: an owned API behind the latency proxy is api-1 alone, routed through toxiproxy', async () => {
+  const calls: { line: string; env: Readonly<Record<string, string>> }[] = [];
+  const target = new ComposeTarget({
+    file: '/repo/compose.yaml',
+    project: 'orderlab',
+    stopTimeoutS: 20,
+    run: (command, args, env = {}) => {
+      const line = [command, ...args].join(' ');
+      calls.push({ line, env });
+      const answers: Record<string, string> = {
+        ...Object.fromEntries(Object.entries(containers).map(([k, v]) => [k, v.stdout])),
+        ' ps -q toxiproxy': 'c0ffee03\n',
+        c0ffee03: '172.18.0.9 \n',
+        ' ps --format json api-': '{"Name":"x","State":"running","Health":"healthy"}\n',
+        ' ps -a ': '{"Name":"orderlab-api-1-1","State":"exited","ExitCode":0}\n',
+      };
+      const match = Object.entries(answers).find(([k]) => line.includes(k));
+      return Promise.resolve({ code: 0, stdout: match?.[1] ?? '', stderr: '' });
+    },
+  });
+  await target.prepare({
     apiReplicas: 0,
     loadBalancer: false,
     pipeline: true,
     ownedApi: { viaLatencyProxy: true },
-    serviceEnv: {},
+    serviceEnv: { SHED_MAX_IN_FLIGHT: '64' },
   });
-  assert.deepEqual(slow.issued, [
-    `${C} up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb toxiproxy`,
-    ...STORES,
-  ]);
+  assert.deepEqual(
+    calls.map((c) => c.line),
+    [
+      `${C} ps -q toxiproxy`,
+      `${C} up -d --wait toxiproxy`,
+      `${C} up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb toxiproxy`,
+      `${C} stop -t 20 api-2`,
+      ...STORES,
+      `${C} ps -q toxiproxy`,
+      'docker inspect --format {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}} c0ffee03',
+    ],
+  );
+  assert.deepEqual(calls[2]?.env, { SHED_MAX_IN_FLIGHT: '64', API_1_POSTGRES_ADDRESS: 'toxiproxy:15432' });
+  assert.deepEqual(target.apiComponents(), ['api-1'], 'api-1 serves alone');
+  assert.equal(target.connection().ownedApiUrl, 'http://127.0.0.1:8080', 'through the published port');
+
+  calls.length = 0;
+  const result = await target.terminateOwnedApi(10_000);
+  assert.equal(result.exitCode, 0);
+  assert.deepEqual(
+    calls.map((c) => c.line),
+    [
+      `${C} stop -t 10 api-1`,
+      `${C} ps -a --format json api-1`,
+      `${C} start api-1`,
+      `${C} ps --format json api-1`,
+      `${C} start api-2`,
+      `${C} ps --format json api-2`,
+    ],
+  );
+  assert.deepEqual(target.apiComponents(), ['api-1', 'api-2'], 'api-2 is back for the rolling restart');
+
+  calls.length = 0;
+  await target.close();
+  assert.deepEqual(
+    calls.map((c) => c.line),
+    [`${C} up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb toxiproxy`],
+    'the stack is recreated with its own environment; toxiproxy was running before, so it stays',
+  );
+  assert.deepEqual(calls[0]?.env, {});
 });
 
 test('compose target: the audit reads PostgreSQL and Kafka at their container addresses; the broker name maps there', async () => {
