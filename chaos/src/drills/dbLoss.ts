@@ -40,7 +40,7 @@ export const dbLoss: Drill = {
   async run(ctx) {
     const api = ctx.target.apiComponents()[0] ?? 'api-1';
     const adminUrl = ctx.target.connection().apiAdminUrls[api];
-    const pidBefore = ctx.target.pidOf(api);
+    const pidBefore = await ctx.target.pidOf(api);
     let inFault = false;
     let readinessDuringFault: number[] = [];
     const { window } = await steadyLoadWithFault(ctx, {
@@ -61,7 +61,7 @@ export const dbLoss: Drill = {
       },
     });
     await ctx.sleep(0.6);
-    const pidAfter = ctx.target.pidOf(api);
+    const pidAfter = await ctx.target.pidOf(api);
     // Only a real answer counts: "no answer" means the process is gone, not that it reports unready.
     const notReady = readinessDuringFault.filter((s) => s !== 200 && s !== 0).length;
     const alive = pidAfter !== undefined;

@@ -113,7 +113,10 @@ export const overload: Drill = {
     const api = ctx.target.apiComponents()[0] ?? 'api-1';
     let peakMiB = 0;
     const sampler = setInterval(
-      () => (peakMiB = Math.max(peakMiB, residentMiB(ctx.target.pidOf(api)) ?? 0)),
+      () =>
+        void ctx.target
+          .pidOf(api)
+          .then((pid) => (peakMiB = Math.max(peakMiB, residentMiB(pid) ?? 0))),
       1000,
     );
     try {
@@ -121,7 +124,7 @@ export const overload: Drill = {
     } finally {
       clearInterval(sampler);
     }
-    const endMiB = residentMiB(ctx.target.pidOf(api));
+    const endMiB = residentMiB(await ctx.target.pidOf(api));
     // Service-side time (actual send → answer) of accepted spike requests, to tell the generator's lag apart.
     const { entries } = await loading;
     const spikeOk = entries.filter(

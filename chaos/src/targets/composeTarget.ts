@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PrometheusClient } from '../audit/prometheus';
 import { SERVICE_ENV } from '../drills/knobs';
@@ -179,6 +180,7 @@ export class ComposeTarget implements Target {
     await this.composeWith(env, 'up', '-d', '--wait', ...services);
     if (Object.keys(env).length > 0) this.restore = services;
     this.replicas = 2;
+    await this.discoverAdmin();
     if (setup.ownedApi) {
       // The owned API is api-1 and its load goes to the published balancer port: with api-2 stopped
       // the balancer has api-1 alone, a single process, until terminateOwnedApi starts api-2 again.
@@ -204,6 +206,7 @@ export class ComposeTarget implements Target {
     const kafkaIp = await this.containerAddress(this.service('kafka'));
     const password = this.options.postgresPassword ?? 'orderlab';
     this.discovered = {
+      ...this.discovered,
       postgresUrl: `postgres://orderlab:${encodeURIComponent(password)}@${postgresIp}:5432/orderlab`,
       kafkaBrokers: [`${kafkaIp}:9092`],
       kafkaHostAliases: { [this.service('kafka')]: kafkaIp },
@@ -211,6 +214,19 @@ export class ComposeTarget implements Target {
     this.log(
       `  audit reads PostgreSQL at ${postgresIp}:5432 and Kafka at ${kafkaIp}:9092 (container addresses)`,
     );
+  }
+
+  /**
+   * Readiness and /metrics of each API replica at its container address (admin port 9464, not
+   * published): drills read them, the load never goes there.
+   */
+  private async discoverAdmin(): Promise<void> {
+    const apiAdminUrls: Record<string, string> = {};
+    for (const component of ['api-1', 'api-2']) {
+      const address = await this.containerAddress(this.service(component)).catch(() => undefined);
+      if (address) apiAdminUrls[component] = `http://${address}:9464`;
+    }
+    this.discovered = { ...this.discovered, apiAdminUrls };
   }
 
   private async containerAddress(service: string): Promise<string> {
@@ -344,8 +360,13 @@ export class ComposeTarget implements Target {
     return new PrometheusClient(this.connection().prometheusUrl);
   }
 
-  pidOf(): number | undefined {
-    return undefined;
+  async pidOf(component: string): Promise<number | undefined> {
+    const id = (await this.compose('ps', '-q', this.service(component))).stdout.trim().split('\n')[0];
+    if (!id) return undefined;
+    const inspect = await this.run('docker', ['inspect', '--format', '{{.State.Pid}}', id]);
+    const pid = Number(inspect.stdout.trim());
+    if (inspect.code !== 0 || !Number.isInteger(pid) || pid <= 0) return undefined;
+    return mainProcessBelowInit(pid);
   }
 
   async close(): Promise<void> {
@@ -360,6 +381,23 @@ export class ComposeTarget implements Target {
       this.startedToxiproxy = false;
       await this.compose('stop', this.service('toxiproxy'));
     }
+  }
+}
+
+/**
+ * The service's own process: with `init: true` the container's first process is docker-init (tini),
+ * whose one child is node. Read from /proc, so only where the engine runs on this host (Linux).
+ */
+export function mainProcessBelowInit(
+  pid: number,
+  read: (file: string) => string = (f) => readFileSync(f, 'utf8'),
+): number {
+  try {
+    if (!/^(docker-init|tini)$/.test(read(`/proc/${pid}/comm`).trim())) return pid;
+    const child = Number(read(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/)[0]);
+    return Number.isInteger(child) && child > 0 ? child : pid;
+  } catch {
+    return pid;
   }
 }
 

@@ -341,10 +341,10 @@ export class NativeTarget implements Target {
     return new PrometheusClient(this.requireLab.connection().prometheus.url);
   }
 
-  pidOf(component: string): number | undefined {
-    if (component === 'owned-api') return this.ownedApi?.pid;
+  pidOf(component: string): Promise<number | undefined> {
+    if (component === 'owned-api') return Promise.resolve(this.ownedApi?.pid);
     const conn = this.lab?.connection();
-    return conn?.services[component]?.pid;
+    return Promise.resolve(conn?.services[component]?.pid);
   }
 
   async close(): Promise<void> {

@@ -102,8 +102,12 @@ export interface Target {
   /** Latency added between the service and PostgreSQL (0 removes it). */
   setDatabaseLatency(ms: number): Promise<void>;
   prometheus(): PrometheusClient;
-  /** Process id of a component when the target can tell (native). */
-  pidOf(component: string): number | undefined;
+  /**
+   * Host process id of a component's main process (natively the child process; compose: the
+   * container's main process, below its docker-init), undefined when it is not running. A restart
+   * shows as a new id.
+   */
+  pidOf(component: string): Promise<number | undefined>;
   /** Stops whatever prepare() started that the user did not already have running. */
   close(): Promise<void>;
 }

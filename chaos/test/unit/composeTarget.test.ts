@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import {
   type CommandResult,
   ComposeTarget,
+  mainProcessBelowInit,
   parseComposeExitCode,
   parseComposePs,
 } from '../../src/targets/composeTarget';
@@ -60,7 +61,17 @@ const containers = {
   'inspect --format {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}} c0ffee02': {
     stdout: '172.18.0.7 \n',
   },
+  ' ps -q api-1': { stdout: 'c0ffee04\n' },
+  'inspect --format {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}} c0ffee04': {
+    stdout: '172.18.0.10 \n',
+  },
 };
+/** The replicas' admin addresses (api-2 has no container in these answers: skipped, not an error). */
+const ADMIN = [
+  `${C} ps -q api-1`,
+  'docker inspect --format {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}} c0ffee04',
+  `${C} ps -q api-2`,
+];
 const STORES = [
   `${C} ps -q postgres`,
   'docker inspect --format {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}} c0ffee01',
@@ -73,11 +84,13 @@ test('compose target: prepare brings up what the drill needs and waits for healt
   await target.prepare({ apiReplicas: 2, loadBalancer: true, pipeline: true, serviceEnv: {} });
   assert.deepEqual(issued, [
     `${C} up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb`,
+    ...ADMIN,
     ...STORES,
   ]);
+  assert.deepEqual(target.connection().apiAdminUrls, { 'api-1': 'http://172.18.0.10:9464' });
   assert.deepEqual(target.apiComponents(), ['api-1', 'api-2']);
   await target.scaleApi(1);
-  assert.deepEqual(issued.slice(5), [`${C} start api-1`, `${C} stop -t 20 api-2`]);
+  assert.deepEqual(issued.slice(1 + ADMIN.length + STORES.length), [`${C} start api-1`, `${C} stop -t 20 api-2`]);
   assert.deepEqual(target.apiComponents(), ['api-1']);
 });
 
@@ -114,6 +127,7 @@ test('compose target: an owned API behind the latency proxy is api-1 alone, rout
       `${C} ps -q toxiproxy`,
       `${C} up -d --wait toxiproxy`,
       `${C} up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb toxiproxy`,
+      ...ADMIN,
       `${C} stop -t 20 api-2`,
       ...STORES,
       `${C} ps -q toxiproxy`,
@@ -206,7 +220,7 @@ test('compose target: rolling restart restarts one replica at a time and waits f
   await target.prepare({ apiReplicas: 2, loadBalancer: true, pipeline: false, serviceEnv: {} });
   const steps: string[] = [];
   await target.rollingRestartApi((s) => steps.push(s));
-  assert.deepEqual(issued.slice(1 + STORES.length), [
+  assert.deepEqual(issued.slice(1 + ADMIN.length + STORES.length), [
     `${C} restart -t 20 api-1`,
     `${C} ps --format json api-1`,
     `${C} restart -t 20 api-2`,
@@ -270,13 +284,33 @@ test('compose target: drill knobs go to compose as variables, unknown ones are r
     line: 'docker compose -f /repo/compose.yaml up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb',
     env: { SHED_MAX_OUTBOX_BACKLOG: '150' },
   });
+  calls.length = 0;
   await target.close();
-  assert.deepEqual(calls.slice(1), [
+  assert.deepEqual(calls, [
     {
       line: 'docker compose -f /repo/compose.yaml up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb',
       env: {},
     },
   ]);
   await target.close();
-  assert.equal(calls.length, 2, 'restored once');
+  assert.equal(calls.length, 1, 'restored once');
+});
+
+test('compose target: the main process is found below docker-init, and a restart shows as a new pid', async () => {
+  const proc: Record<string, string> = {
+    '/proc/4100/comm': 'docker-init\n',
+    '/proc/4100/task/4100/children': '4123 ',
+    '/proc/77/comm': 'nginx\n',
+  };
+  const read = (f: string) => {
+    const text = proc[f];
+    if (text === undefined) throw new Error(`ENOENT ${f}`);
+    return text;
+  };
+  assert.equal(mainProcessBelowInit(4100, read), 4123, 'node under tini');
+  assert.equal(mainProcessBelowInit(77, read), 77, 'no init: the process itself');
+  assert.equal(mainProcessBelowInit(9, read), 9, 'unreadable /proc: the container pid');
+
+  const { target } = recordingTarget({ ' ps -q worker': { stdout: '' } });
+  assert.equal(await target.pidOf('worker'), undefined, 'not running: no pid');
 });
