@@ -43,7 +43,7 @@ const service = (name: string): LoadedService => {
 };
 const readRepoFile = (relative: string): string => readFileSync(path.join(repoRoot, relative), 'utf8');
 
-const MEMORY_BUDGET_BYTES = 3 * 1024 ** 3;
+const MEMORY_BUDGET_BYTES = 3.5 * 1024 ** 3;
 const PUBLISHING_SERVICES = ['grafana', 'jaeger', 'lb', 'prometheus'];
 const APP_SERVICES = ['api-1', 'api-2', 'relay', 'worker'];
 /** Host paths outside the repo a service may mount, with the reason. */
@@ -186,7 +186,7 @@ test('the image entry points exist as TypeScript sources (main.ts, telemetry/pre
   assert.ok(preload, 'service/src/telemetry/preload.ts (the image CMD --requires its build)');
 });
 
-test('memory: every service has a limit and all of them together (every profile) stay under 3 GiB', (t) => {
+test('memory: every service has a limit and all of them together (every profile) stay under 3.5 GiB', (t) => {
   let total = 0;
   const rows: string[] = [];
   for (const s of services) {
@@ -197,7 +197,7 @@ test('memory: every service has a limit and all of them together (every profile)
     rows.push(`${s.name}=${bytes / 1024 ** 2}MiB`);
   }
   t.diagnostic(`limits: ${rows.join(' ')} total=${(total / 1024 ** 2).toFixed(0)}MiB`);
-  assert.ok(total < MEMORY_BUDGET_BYTES, `total ${total / 1024 ** 2} MiB >= 3072 MiB`);
+  assert.ok(total < MEMORY_BUDGET_BYTES, `total ${total / 1024 ** 2} MiB >= 3584 MiB`);
   const documented = /\*\*all profiles\*\* *\| *\*\*([\d ]+) MiB\*\*/.exec(
     readRepoFile('docs/compose.md'),
   )?.[1];
