@@ -113,10 +113,7 @@ export const overload: Drill = {
     const api = ctx.target.apiComponents()[0] ?? 'api-1';
     let peakMiB = 0;
     const sampler = setInterval(
-      () =>
-        void ctx.target
-          .pidOf(api)
-          .then((pid) => (peakMiB = Math.max(peakMiB, residentMiB(pid) ?? 0))),
+      () => void ctx.target.pidOf(api).then((pid) => (peakMiB = Math.max(peakMiB, residentMiB(pid) ?? 0))),
       1000,
     );
     try {

@@ -95,8 +95,6 @@ export class ComposeTarget implements Target {
   private replicas = 1;
   private discovered: Partial<TargetConnection> = {};
   private restore: string[] = [];
-  /** The owned API (api-1) serves the balancer alone until terminateOwnedApi brings api-2 back. */
-  private ownedAlone = false;
   /** Toxiproxy was started by prepare (so close stops it again). */
   private startedToxiproxy = false;
   private toxiproxyUrl: string | undefined;
@@ -181,14 +179,11 @@ export class ComposeTarget implements Target {
     if (Object.keys(env).length > 0) this.restore = services;
     this.replicas = 2;
     await this.discoverAdmin();
-    if (setup.ownedApi) {
-      // The owned API is api-1 and its load goes to the published balancer port: with api-2 stopped
-      // the balancer has api-1 alone, a single process, until terminateOwnedApi starts api-2 again.
-      await this.compose('stop', '-t', String(this.options.stopTimeoutS ?? 30), this.service('api-2'));
-      this.replicas = 1;
-      this.ownedAlone = true;
-      this.log('  the owned API is api-1, alone behind the balancer until its SIGTERM');
-    }
+    // The owned API is api-1 and its load goes to the published balancer port, which feeds api-2 too.
+    // Stopping api-2 to leave api-1 alone does not work: nginx keeps a stopped replica's address
+    // (its name no longer resolves) and every try of it waits out the 1 s connect timeout; one such
+    // request came back 504 without being retried on api-1 (docs/compose.md).
+    if (setup.ownedApi) this.log('  the owned API is api-1 (with api-2 beside it behind the balancer)');
     await this.discoverStores();
     if (viaProxy && !this.options.toxiproxyUrl)
       this.toxiproxyUrl = `http://${await this.containerAddress(this.service('toxiproxy'))}:8474`;
@@ -284,14 +279,9 @@ export class ComposeTarget implements Target {
     const seconds = (Date.now() - begin) / 1000;
     const ps = await this.compose('ps', '-a', '--format', 'json', service);
     const exitCode = parseComposeExitCode(ps.stdout);
-    // Bring it back (and its peer, when it served alone) so the rest of the drill finds the stack as it was.
+    // Bring it back so the rest of the drill finds the stack as it was.
     await this.compose('start', service);
     await this.waitHealthy(service, 60_000);
-    if (this.ownedAlone) {
-      await this.start('api-2');
-      this.replicas = 2;
-      this.ownedAlone = false;
-    }
     return { exitCode, signal: null, seconds };
   }
 
@@ -375,8 +365,6 @@ export class ComposeTarget implements Target {
     const services = this.restore;
     this.restore = [];
     if (services.length > 0) await this.compose('up', '-d', '--wait', ...services);
-    else if (this.ownedAlone) await this.compose('start', this.service('api-2'));
-    this.ownedAlone = false;
     if (this.startedToxiproxy) {
       this.startedToxiproxy = false;
       await this.compose('stop', this.service('toxiproxy'));
