@@ -176,7 +176,10 @@ export class ComposeTarget implements Target {
     };
     // Services whose environment the knobs change are recreated with them, and put back in close().
     await this.composeWith(env, 'up', '-d', '--wait', ...services);
-    if (Object.keys(env).length > 0) this.restore = services;
+    if (Object.keys(env).length > 0) {
+      this.restore = services;
+      await this.refreshBalancer();
+    }
     this.replicas = 2;
     await this.discoverAdmin();
     // The owned API is api-1 and its load goes to the published balancer port, which feeds api-2 too.
@@ -187,6 +190,17 @@ export class ComposeTarget implements Target {
     await this.discoverStores();
     if (viaProxy && !this.options.toxiproxyUrl)
       this.toxiproxyUrl = `http://${await this.containerAddress(this.service('toxiproxy'))}:8474`;
+  }
+
+  /**
+   * Recreated API containers may come back at new addresses, and nginx keeps a name's last address
+   * while it does not resolve: until its resolver's next look-up (5 s) it would connect to the old
+   * one and wait out the 1 s connect timeout. Restarted before the load starts, it resolves afresh.
+   */
+  private async refreshBalancer(): Promise<void> {
+    const lb = this.service('lb');
+    await this.compose('restart', lb);
+    await this.waitHealthy(lb, 60_000);
   }
 
   /**
@@ -364,7 +378,10 @@ export class ComposeTarget implements Target {
     // drill knobs are recreated again with the stack's own environment.
     const services = this.restore;
     this.restore = [];
-    if (services.length > 0) await this.compose('up', '-d', '--wait', ...services);
+    if (services.length > 0) {
+      await this.compose('up', '-d', '--wait', ...services);
+      await this.refreshBalancer();
+    }
     if (this.startedToxiproxy) {
       this.startedToxiproxy = false;
       await this.compose('stop', this.service('toxiproxy'));

@@ -110,7 +110,7 @@ test('compose target: an owned API behind the latency proxy is api-1, routed thr
         ...Object.fromEntries(Object.entries(containers).map(([k, v]) => [k, v.stdout])),
         ' ps -q toxiproxy': 'c0ffee03\n',
         c0ffee03: '172.18.0.9 \n',
-        ' ps --format json api-': '{"Name":"x","State":"running","Health":"healthy"}\n',
+        ' ps --format json ': '{"Name":"x","State":"running","Health":"healthy"}\n',
         ' ps -a ': '{"Name":"orderlab-api-1-1","State":"exited","ExitCode":0}\n',
       };
       const match = Object.entries(answers).find(([k]) => line.includes(k));
@@ -130,6 +130,8 @@ test('compose target: an owned API behind the latency proxy is api-1, routed thr
       `${C} ps -q toxiproxy`,
       `${C} up -d --wait toxiproxy`,
       `${C} up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb toxiproxy`,
+      `${C} restart lb`,
+      `${C} ps --format json lb`,
       ...ADMIN,
       ...STORES,
       `${C} ps -q toxiproxy`,
@@ -157,8 +159,12 @@ test('compose target: an owned API behind the latency proxy is api-1, routed thr
   await target.close();
   assert.deepEqual(
     calls.map((c) => c.line),
-    [`${C} up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb toxiproxy`],
-    'the stack is recreated with its own environment; toxiproxy was running before, so it stays',
+    [
+      `${C} up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb toxiproxy`,
+      `${C} restart lb`,
+      `${C} ps --format json lb`,
+    ],
+    'the stack is recreated with its own environment, the LB resolves afresh; toxiproxy was running before, so it stays',
   );
   assert.deepEqual(calls[0]?.env, {});
 });
@@ -268,8 +274,10 @@ test('compose target: drill knobs go to compose as variables, unknown ones are r
     file: '/repo/compose.yaml',
     connection: { postgresUrl: 'postgres://x@h/db', kafkaBrokers: ['h:9092'] },
     run: (command, args, env = {}) => {
-      calls.push({ line: [command, ...args].join(' '), env });
-      return Promise.resolve({ code: 0, stdout: '', stderr: '' });
+      const line = [command, ...args].join(' ');
+      calls.push({ line, env });
+      const stdout = line.includes(' ps --format json lb') ? healthy('lb').stdout : '';
+      return Promise.resolve({ code: 0, stdout, stderr: '' });
     },
   });
   const setup = { apiReplicas: 1, loadBalancer: false, pipeline: true };
@@ -283,6 +291,14 @@ test('compose target: drill knobs go to compose as variables, unknown ones are r
     line: 'docker compose -f /repo/compose.yaml up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb',
     env: { SHED_MAX_OUTBOX_BACKLOG: '150' },
   });
+  assert.deepEqual(
+    calls.slice(1, 3).map((c) => c.line),
+    [
+      'docker compose -f /repo/compose.yaml restart lb',
+      'docker compose -f /repo/compose.yaml ps --format json lb',
+    ],
+    'the recreated replicas may have new addresses: the LB resolves them afresh before any load',
+  );
   calls.length = 0;
   await target.close();
   assert.deepEqual(calls, [
@@ -290,9 +306,11 @@ test('compose target: drill knobs go to compose as variables, unknown ones are r
       line: 'docker compose -f /repo/compose.yaml up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb',
       env: {},
     },
+    { line: 'docker compose -f /repo/compose.yaml restart lb', env: {} },
+    { line: 'docker compose -f /repo/compose.yaml ps --format json lb', env: {} },
   ]);
   await target.close();
-  assert.equal(calls.length, 1, 'restored once');
+  assert.equal(calls.length, 3, 'restored once');
 });
 
 test('compose target: the main process is found below docker-init, and a restart shows as a new pid', async () => {

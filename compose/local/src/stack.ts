@@ -118,10 +118,17 @@ export function clearStackState(repoRoot: string): void {
 export const UP_WAIT_TIMEOUT_S = 300;
 
 /** Memory limit and usage of each running container of the project (`docker stats --no-stream`). */
-export function memoryByService(
+export async function memoryByService(
   project = 'orderlab',
-): Record<string, { usedBytes: number; limitBytes: number }> {
-  const result = runQuick('docker', ['stats', '--no-stream', '--format', '{{.Name}}\t{{.MemUsage}}'], 30_000);
+): Promise<Record<string, { usedBytes: number; limitBytes: number }>> {
+  // Asynchronous on purpose: `docker stats --no-stream` takes ~2 s, and a drill's load generator may
+  // share this process (the compose test samples during its drill: a blocking call stalled the
+  // generator 2.5 s at a time and the bursts after each stall were shed).
+  const result = await runWithTimeout(
+    'docker',
+    ['stats', '--no-stream', '--format', '{{.Name}}\t{{.MemUsage}}'],
+    { timeoutMs: 30_000 },
+  );
   const out: Record<string, { usedBytes: number; limitBytes: number }> = {};
   if (result.status !== 0) return out;
   for (const line of result.output.trim().split('\n')) {

@@ -241,7 +241,7 @@ test(
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        for (const [service, m] of Object.entries(memoryByService())) {
+        for (const [service, m] of Object.entries(await memoryByService())) {
           const peak = peaks[service];
           if (!peak || m.usedBytes > peak.usedBytes) peaks[service] = m;
         }
