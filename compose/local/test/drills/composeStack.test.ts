@@ -31,9 +31,8 @@ const HTTP = 'http://127.0.0.1:8080';
 const GRPC = '127.0.0.1:50051';
 const PROMETHEUS = 'http://127.0.0.1:9090';
 const JAEGER = 'http://127.0.0.1:16686';
-// One compose drill, short: sigterm by default (rolling restart behind the compose LB: PASS in every run
-// here). ORDERLAB_COMPOSE_DRILL=<name> runs another (broker-loss short FAILED once inside the full suite:
-// 85 unexplained 503s, recovery 18.4 s > 12 s; PASS alone); ORDERLAB_COMPOSE_DRILL=0 skips it.
+// One compose drill, short: sigterm by default (rolling restart behind the compose LB).
+// ORDERLAB_COMPOSE_DRILL=<name> runs another (broker-loss, db-loss, worker-crash), =0 none.
 const composeDrill = process.env['ORDERLAB_COMPOSE_DRILL'] ?? 'sigterm';
 const drillSkip = skipReason ?? (composeDrill === '0' ? 'ORDERLAB_COMPOSE_DRILL=0' : undefined);
 const PROJECT_LABEL = 'label=com.docker.compose.project=orderlab';
