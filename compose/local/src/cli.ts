@@ -4,7 +4,7 @@ import { LabError } from '../../../lab/src/processes';
 import { findRepoRoot, readPinnedVersions } from '../../../lab/src/repo';
 import { type BuiltImage, buildStandIns, defaultCacheDir, imageSize } from './build';
 import { parseDotEnv } from './dotEnv';
-import { ensureEngine, stopEngineIfOurs } from './engine';
+import { engineAnswers, ensureEngine, stopEngineIfOurs } from './engine';
 import { expectedTags, NOT_RUN_HERE, overrideMismatches, standInVersions } from './localImages';
 import {
   clearStackState,
@@ -158,6 +158,12 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'down': {
+      if (!engineAnswers()) {
+        // No engine, no running container of ours: nothing to remove (and nothing to stop).
+        clearStackState(repoRoot);
+        log('compose:local down: no Docker engine answers, so no stack runs: nothing to remove');
+        return 0;
+      }
       await compose(
         repoRoot,
         [
