@@ -1,35 +1,17 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { drillPortOffset, parseCliArgs } from '../../src/cliArgs';
-import { executeDrill, repoRoot, summaryLine } from '../../src/cli';
-import { LAB_INFRA, type LabLike, openLab } from '../../src/targets/labRuntime';
+import { test } from 'node:test';
+import { parseCliArgs } from '../../src/cliArgs';
+import { executeDrill, summaryLine } from '../../src/cli';
+import { DRILL_LAB_DIR, useDrillLab } from '../support/drillLab';
 
 /**
  * Short-form drills on the native lab (the README's test command runs these): each must end PASS.
  * They share one drill lab (.lab/drills at DRILL_PORT_OFFSET or LAB_PORT_OFFSET + 2000), started
  * here when not running and stopped at the end.
  */
-const labDir = path.join(repoRoot(), '.lab', 'drills');
-let lab: LabLike | undefined;
-let startedHere = false;
-
-before(async () => {
-  lab = openLab({
-    dir: labDir,
-    portOffset: drillPortOffset(undefined, process.env),
-    services: 'api*2,relay,worker',
-    env: process.env,
-    log: (line) => console.log(`  lab:${line}`),
-  });
-  startedHere = !LAB_INFRA.some((c) => lab?.isRunning(c));
-  await lab.up([...LAB_INFRA]);
-});
-
-after(async () => {
-  if (lab && startedHere) await lab.down();
-});
+const { lab } = useDrillLab();
 
 /**
  * sigterm, broker-loss and overload by default (the README's test command). The load generator
@@ -49,13 +31,13 @@ const DRILLS = (process.env['ORDERLAB_TEST_DRILLS'] ?? 'sigterm,broker-loss,over
  */
 test('a drill that fails in prepare leaves the drill lab as found', { timeout: 120_000 }, async () => {
   const states = () =>
-    (lab as LabLike)
+    lab()
       .status()
       .map((c) => `${c.name}=${c.state}`)
       .join(' ');
   // Left by an earlier, broken drill: a paused relay. The failing drill resumes it first.
-  await (lab as LabLike).start('relay');
-  await (lab as LabLike).pause('relay');
+  await lab().start('relay');
+  await lab().pause('relay');
   const before = states().replace('relay=paused', 'relay=running');
   const args = parseCliArgs(['sigterm', '--short', '--report-dir', 'reports/drills']);
   const result = await executeDrill(args, (line) => console.log(`  ${line}`), {
@@ -69,8 +51,8 @@ test('a drill that fails in prepare leaves the drill lab as found', { timeout: 1
     /nginx is not installed at \/nonexistent\/nginx.*apt-get install -y nginx/,
   );
   assert.equal(states(), before);
-  assert.equal(existsSync(path.join(labDir, 'drill.lock')), false, 'the drill lock is released');
-  await (lab as LabLike).stop('relay');
+  assert.equal(existsSync(path.join(DRILL_LAB_DIR, 'drill.lock')), false, 'the drill lock is released');
+  await lab().stop('relay');
 });
 
 for (const name of DRILLS) {

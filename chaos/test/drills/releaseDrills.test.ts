@@ -1,36 +1,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { drillPortOffset, parseCliArgs } from '../../src/cliArgs';
-import { executeDrill, repoRoot, summaryLine } from '../../src/cli';
+import { test } from 'node:test';
+import { parseCliArgs } from '../../src/cliArgs';
+import { executeDrill, summaryLine } from '../../src/cli';
 import { RELEASE_VERSIONS } from '../../src/drills/knobs';
 import type { DrillReport } from '../../src/report/reportModel';
-import { LAB_INFRA, type LabLike, openLab } from '../../src/targets/labRuntime';
+import { useDrillLab } from '../support/drillLab';
 
 /**
  * The release drills in short form on the native lab (issue 23): each must end PASS, and its
  * report must show what the rollout did and each version's traffic from Prometheus.
  */
-const labDir = path.join(repoRoot(), '.lab', 'drills');
-let lab: LabLike | undefined;
-let startedHere = false;
-
-before(async () => {
-  lab = openLab({
-    dir: labDir,
-    portOffset: drillPortOffset(undefined, process.env),
-    services: 'api*2,relay,worker',
-    env: process.env,
-    log: (line) => console.log(`  lab:${line}`),
-  });
-  startedHere = !LAB_INFRA.some((c) => lab?.isRunning(c));
-  await lab.up([...LAB_INFRA]);
-});
-
-after(async () => {
-  if (lab && startedHere) await lab.down();
-});
+useDrillLab();
 
 async function runShort(name: string): Promise<DrillReport> {
   const result = await executeDrill(
