@@ -18,6 +18,12 @@ test('interpolate follows compose rules for defaults, required variables and $$'
   assert.throws(() => interpolate('${EMPTY:?set EMPTY}', env), /EMPTY is missing: set EMPTY/);
   assert.throws(() => interpolate('${MISSING?gone}', env), /MISSING/);
   assert.equal(interpolate('${EMPTY?ok-when-empty}', env), '');
+  assert.equal(
+    interpolate('${MISSING:-${SET:-d}} ${MISSING:-${EMPTY:-d}} ${SET:-${MISSING:?no}}', env),
+    'x d x',
+  );
+  assert.equal(interpolate('a:${MISSING:-p:5432}/b $ 5', env), 'a:p:5432/b $ 5');
+  assert.throws(() => interpolate('${MISSING:-${SET}', env), /unterminated/);
 });
 
 test('parseDotEnv reads KEY=value lines, skips comments and strips quotes', () => {

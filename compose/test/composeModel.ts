@@ -18,24 +18,57 @@ export { parseDotEnv };
 
 /**
  * Compose interpolation: $$ escape, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message},
- * ${VAR?message}. Missing variables without a default become '' (compose warns); `?` forms throw.
+ * ${VAR?message}, with defaults that interpolate again (`${A:-${B:-x}}`, as compose v2 does).
+ * Missing variables without a default become '' (compose warns); `?` forms throw.
  */
 export function interpolate(text: string, env: Env): string {
-  return text.replace(
-    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-    (whole, braced?: string, colon?: string, op?: string, arg?: string, bare?: string) => {
-      if (whole === '$$') return '$';
-      const name = (braced ?? bare) as string;
-      const value = env[name];
-      const unset = value === undefined || (colon === ':' && value === '');
-      if (op === '-') return unset ? (arg as string) : value;
-      if (op === '?') {
-        if (unset) throw new Error(`required variable ${name} is missing: ${arg}`);
-        return value;
-      }
-      return value ?? '';
-    },
-  );
+  let out = '';
+  for (let i = 0; i < text.length;) {
+    if (text[i] !== '$') {
+      out += text[i++];
+      continue;
+    }
+    if (text[i + 1] === '$') {
+      out += '$';
+      i += 2;
+      continue;
+    }
+    if (text[i + 1] === '{') {
+      const end = closingBrace(text, i + 1);
+      out += expand(text.slice(i + 2, end), env);
+      i = end + 1;
+      continue;
+    }
+    const bare = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1))?.[0];
+    out += bare === undefined ? '$' : (env[bare] ?? '');
+    i += 1 + (bare?.length ?? 0);
+  }
+  return out;
+}
+
+/** Index of the `}` that closes the `{` at `open`, counting nested `${…}`. */
+function closingBrace(text: string, open: number): number {
+  let depth = 0;
+  for (let j = open; j < text.length; j++) {
+    if (text[j] === '{') depth++;
+    else if (text[j] === '}' && --depth === 0) return j;
+  }
+  throw new Error(`unterminated \${ in ${JSON.stringify(text)}`);
+}
+
+/** One `${…}` body: NAME, then an optional `-`, `:-`, `?` or `:?` and its (interpolated) argument. */
+function expand(body: string, env: Env): string {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([\s\S]*))?$/.exec(body);
+  if (!m) throw new Error(`unsupported interpolation \${${body}}`);
+  const [, name, colon, op, arg] = m as unknown as [string, string, string?, string?, string?];
+  const value = env[name];
+  const unset = value === undefined || (colon === ':' && value === '');
+  if (op === '-') return unset ? interpolate(arg ?? '', env) : value;
+  if (op === '?') {
+    if (unset) throw new Error(`required variable ${name} is missing: ${interpolate(arg ?? '', env)}`);
+    return value;
+  }
+  return value ?? '';
 }
 
 /** Walks any YAML value and interpolates every string in it (compose interpolates values, not keys). */

@@ -13,8 +13,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { parse } from 'yaml';
+import { reweightedBalancerConf } from '../../chaos/src/infra/nginxBalancer';
+import { COMPOSE_KNOBS, PER_REPLICA_VARIABLES } from '../../chaos/src/targets/composeTarget';
 import { nginxBinary } from '../../lab/src/prerequisites';
 import { envSchema, loadConfig, type Config } from '../../service/src/config/config';
 import {
@@ -380,6 +382,7 @@ test('every host:port one part of the stack uses names a compose service listeni
       JSON.stringify(services.map((s) => [s.resolved.environment, s.resolved.command])),
     ],
     ['nginx.conf', readFileSync(path.join(composeDir, 'nginx/nginx.conf'), 'utf8')],
+    ['balancer.conf', readFileSync(path.join(composeDir, 'nginx/balancer.conf'), 'utf8')],
     ['prometheus.yml', readFileSync(path.join(composeDir, 'prometheus/prometheus.yml'), 'utf8')],
     [
       'grafana datasources',
@@ -584,27 +587,110 @@ test('Kafka: the compose image and the native lab pin the same version; topics m
   for (const version of versions) assert.equal(version, tag, 'lab/versions.json Kafka vs KAFKA_IMAGE');
 });
 
-test('nginx accepts the LB config (Debian nginx -t; `resolve` and service names adapted for 1.22)', (t) => {
+/**
+ * `nginx -t` of the LB config as the lb container runs it, with `balancerConf` as the
+ * /tmp/orderlab-lb/balancer.conf it includes. Debian's nginx 1.22 predates `server ... resolve`
+ * (open source since 1.27.3) and `http2 on;` (1.25.1), and cannot resolve compose names: those
+ * are adapted, nothing else.
+ */
+function nginxAccepts(t: TestContext, balancerConf: string): void {
   const nginx = nginxBinary(process.env);
   if (spawnSync(nginx, ['-v']).status !== 0)
     return t.skip(`nginx is not installed at ${nginx}: npm run lab -- prerequisites installs it`);
   const dir = mkdtempSync(path.join(tmpdir(), 'orderlab-nginx-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  // 1.22 predates `server ... resolve` (open source since 1.27.3) and cannot resolve compose names.
-  const conf = readFileSync(path.join(composeDir, 'nginx/nginx.conf'), 'utf8')
-    .replace(/ resolve /g, ' ')
-    // and the `http2 on;` directive (1.25.1+): the older spelling is the `listen … http2` flag.
+  const include = 'include /tmp/orderlab-lb/balancer.conf;';
+  const main = readFileSync(path.join(composeDir, 'nginx/nginx.conf'), 'utf8');
+  assert.ok(main.includes(include), `nginx.conf: ${include}`);
+  const conf = main
+    .replace(include, `include ${dir}/balancer.conf;`)
     .replace(/listen (\d+);\n(\s*)http2 on;/g, 'listen $1 http2;')
-    .replace(/\bapi-[12]:/g, '127.0.0.1:')
     .replace('pid /tmp/nginx.pid;', `pid ${dir}/nginx.pid;`)
     // The test runner's stdio are sockets, which nginx cannot open() as log files.
     .replace(/\/dev\/std(out|err)/g, `${dir}/$1.log`);
   writeFileSync(path.join(dir, 'nginx.conf'), conf);
+  writeFileSync(
+    path.join(dir, 'balancer.conf'),
+    balancerConf.replace(/ resolve /g, ' ').replace(/\bapi-[12]:/g, '127.0.0.1:'),
+  );
   const result = spawnSync(nginx, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], {
     encoding: 'utf8',
   });
   assert.equal(result.status, 0, result.stderr);
-  assert.match(readFileSync(path.join(composeDir, 'nginx/nginx.conf'), 'utf8'), /server api-1:8080 resolve/);
+}
+
+const STOCK_BALANCER = readFileSync(path.join(composeDir, 'nginx/balancer.conf'), 'utf8');
+
+test("nginx accepts the LB config with the stack's own balancer.conf (Debian nginx -t)", (t) => {
+  nginxAccepts(t, STOCK_BALANCER);
+  assert.match(STOCK_BALANCER, /server api-1:8080 resolve/);
+  assert.match(STOCK_BALANCER, /server api-2:50051 resolve/);
+});
+
+test('nginx accepts the balancer.conf a release drill writes (weights on addresses, share 0 dropped)', (t) => {
+  const canary = reweightedBalancerConf(
+    STOCK_BALANCER,
+    [
+      { name: 'api-1', address: '127.0.0.2', weight: 90 },
+      { name: 'api-2', address: '127.0.0.3', weight: 10 },
+    ],
+    false,
+  );
+  nginxAccepts(t, canary);
+  const switched = reweightedBalancerConf(
+    STOCK_BALANCER,
+    [
+      { name: 'api-1', weight: 0 },
+      { name: 'api-2', address: '127.0.0.3', weight: 100 },
+    ],
+    false,
+  );
+  nginxAccepts(t, switched);
+});
+
+test('the lb starts from balancer.conf on every start: mounted read-only, copied where nginx.conf includes it', () => {
+  const lb = service('lb').resolved;
+  assert.ok(
+    (lb.volumes ?? []).includes('./nginx/balancer.conf:/etc/nginx/orderlab/balancer.conf:ro'),
+    'balancer.conf mounted read-only',
+  );
+  const command = (lb.command as string[]).join(' ');
+  assert.match(command, /cp \/etc\/nginx\/orderlab\/balancer\.conf \/tmp\/orderlab-lb\//);
+  assert.match(
+    command,
+    /exec nginx -g 'daemon off;'$/,
+    "nginx is the container's main process (signals, reload)",
+  );
+});
+
+test('API replicas take their own release variables first, then the stack-wide ones; the drill knobs reach them', () => {
+  const envOf = (name: string, env: Record<string, string>) =>
+    loadComposeProject(repoRoot, env).services.get(name)?.resolved.environment ?? {};
+  const base = {};
+  const own = envOf('api-2', { ...base, SERVICE_VERSION: '1.0.0', API_2_SERVICE_VERSION: '1.1.0' });
+  assert.equal(own.SERVICE_VERSION, '1.1.0');
+  assert.equal(
+    envOf('api-1', { ...base, SERVICE_VERSION: '1.0.0', API_2_SERVICE_VERSION: '1.1.0' }).SERVICE_VERSION,
+    '1.0.0',
+  );
+  assert.equal(envOf('relay', { ...base, SERVICE_VERSION: '1.0.0' }).SERVICE_VERSION, '1.0.0');
+  assert.equal(envOf('api-1', base).SERVICE_VERSION, '', "empty: the service's default");
+  for (const variable of PER_REPLICA_VARIABLES)
+    for (const replica of ['api-1', 'api-2']) {
+      const n = replica.split('-')[1];
+      assert.equal(
+        envOf(replica, { ...base, [`API_${n}_${variable}`]: 'x' })[variable],
+        'x',
+        `${replica} ${variable}`,
+      );
+      assert.equal(
+        envOf(replica, { ...base, [variable]: 'y' })[variable],
+        'y',
+        `${replica} ${variable} stack-wide`,
+      );
+    }
+  for (const knob of COMPOSE_KNOBS)
+    assert.equal(envOf('api-1', { ...base, [knob]: '7' })[knob], '7', `drill knob ${knob} reaches api-1`);
 });
 
 test('node as PID 1 stops on SIGTERM when it has a handler and ignores it otherwise (why init: true + handlers)', async (t) => {

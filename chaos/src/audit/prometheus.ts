@@ -61,6 +61,22 @@ export class PrometheusClient {
     }));
   }
 
+  /**
+   * The longest scrape interval Prometheus uses for its active targets (of `jobs` when given), in
+   * seconds: nothing about a target can change in Prometheus faster than that.
+   */
+  async scrapeIntervalS(jobs?: readonly string[]): Promise<number> {
+    const data = await this.get<{
+      activeTargets: { labels: Record<string, string>; scrapeInterval: string }[];
+    }>('/api/v1/targets', { state: 'active' });
+    const intervals = data.activeTargets
+      .filter((t) => !jobs || jobs.includes(t.labels['job'] ?? ''))
+      .map((t) => parsePrometheusDuration(t.scrapeInterval));
+    if (intervals.length === 0)
+      throw new Error(`prometheus scrapes no active target${jobs ? ` of job ${jobs.join(', ')}` : ''}`);
+    return Math.max(...intervals);
+  }
+
   async alertRules(): Promise<AlertRuleInfo[]> {
     const data = await this.get<{
       groups: { rules: { type: string; name: string; duration?: number; state?: string }[] }[];
@@ -71,6 +87,24 @@ export class PrometheusClient {
         .map((r) => ({ name: r.name, forS: r.duration ?? 0, state: r.state ?? 'unknown' })),
     );
   }
+}
+
+const DURATION_UNITS_S: Record<string, number> = {
+  ms: 0.001,
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86_400,
+  w: 604_800,
+  y: 31_536_000,
+};
+
+/** A Prometheus duration (`10s`, `1m30s`, `500ms`) in seconds. */
+export function parsePrometheusDuration(text: string): number {
+  const parts = [...text.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text)
+    throw new Error(`not a Prometheus duration: ${JSON.stringify(text)}`);
+  return parts.reduce((sum, [, n, unit]) => sum + Number(n) * DURATION_UNITS_S[unit as string]!, 0);
 }
 
 /** Sums several series point-wise (by timestamp) into one. */

@@ -2,10 +2,10 @@ import { classifyOutcome } from '../audit/maths';
 import { check } from '../audit/verdict';
 import type { LedgerEntry } from '../load/ledger';
 import { collectReleaseEvidence, releaseControlOf } from '../release/releaseEvidence';
-import { readVersionWindows } from '../release/versionMetrics';
+import { readVersionWindows, serviceScrapeIntervalS } from '../release/versionMetrics';
 import { apiUrlOf } from './common';
 import type { Drill, DrillContext } from './drill';
-import { NOT_OVERLOAD_ENV, RELEASE_VERSIONS, SCRAPE_INTERVAL_S, SERVICE_ENV } from './knobs';
+import { NOT_OVERLOAD_ENV, RELEASE_VERSIONS, SERVICE_ENV } from './knobs';
 
 /** Direct load on green before the switch: its JIT, pools and connections warm (audited like the rest). */
 const WARM_UP_S = 5;
@@ -40,8 +40,9 @@ export const blueGreen: Drill = {
     const [blue, green] = release.releaseSlots();
     if (!blue || !green) throw new Error('the blue-green drill needs two API replica slots');
     const { rate, durationS } = ctx.args;
+    const scrapeS = await serviceScrapeIntervalS(ctx.target.prometheus());
     // Each colour serves alone for this long: several scrapes, so Prometheus can show who served.
-    const holdS = Math.max(3 * SCRAPE_INTERVAL_S, Math.round(durationS / 4));
+    const holdS = Math.max(3 * scrapeS, Math.round(durationS / 4));
     const versions = { [blue]: RELEASE_VERSIONS.baseline, [green]: RELEASE_VERSIONS.good };
     const events: { at: number; version: string; share: number; action: string; detail: string }[] = [];
     const note = (version: string, action: string, detail: string) => {
@@ -89,10 +90,10 @@ export const blueGreen: Drill = {
       };
       const toGreen = await cut('switch to green', green, blue);
       await ctx.sleep(holdS);
-      const onGreen = await servedBy(ctx, toGreen, versions, green);
+      const onGreen = await servedBy(ctx, toGreen, versions, green, scrapeS);
       const back = await cut('switch back to blue', blue, green);
       await ctx.sleep(holdS);
-      const onBlue = await servedBy(ctx, back, versions, blue);
+      const onBlue = await servedBy(ctx, back, versions, blue, scrapeS);
       servedAlone = [onGreen, onBlue];
       await ctx.target.stop(green);
       note(versions[green]!, 'green retired', `${green} stopped (SIGTERM) after the switch back`);
@@ -100,7 +101,7 @@ export const blueGreen: Drill = {
       stop.abort();
     }
     const { entries, start, end } = await loading;
-    const evidence = await collectReleaseEvidence(ctx.target.prometheus(), start, end, events);
+    const evidence = await collectReleaseEvidence(ctx.target.prometheus(), start, end, events, scrapeS);
     return {
       checks: blueGreenChecks({ entries, warmEntries, greenReady, switches, servedAlone }),
       facts: {
@@ -131,10 +132,10 @@ async function servedBy(
   switchedAt: number,
   versions: Record<string, string>,
   colour: string,
+  scrapeS: number,
 ): Promise<{ colour: string; others: number; own: number }> {
-  const windowS = (Date.now() - switchedAt) / 1000 - SCRAPE_INTERVAL_S;
-  if (windowS < SCRAPE_INTERVAL_S)
-    throw new Error(`hold too short to judge who served (${windowS.toFixed(0)} s)`);
+  const windowS = (Date.now() - switchedAt) / 1000 - scrapeS;
+  if (windowS < scrapeS) throw new Error(`hold too short to judge who served (${windowS.toFixed(0)} s)`);
   const windows = await readVersionWindows(ctx.target.prometheus(), windowS);
   let own = 0;
   let others = 0;

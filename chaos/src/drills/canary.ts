@@ -9,9 +9,10 @@ import {
 } from '../release/canaryAnalysis';
 import { type CanaryRolloutResult, type RolloutEvent, runCanaryRollout } from '../release/canaryRollout';
 import { collectReleaseEvidence, releaseControlOf } from '../release/releaseEvidence';
+import { serviceScrapeIntervalS } from '../release/versionMetrics';
 import { apiUrlOf } from './common';
 import { DEFAULT_RELEASE_ARGS, type Drill, type DrillContext } from './drill';
-import { ALERTS, NOT_OVERLOAD_ENV, RELEASE_VERSIONS, SCRAPE_INTERVAL_S, SERVICE_ENV } from './knobs';
+import { ALERTS, NOT_OVERLOAD_ENV, RELEASE_VERSIONS, SERVICE_ENV } from './knobs';
 
 /** After the rollback's weights change, requests already on the canary still finish there (with its added latency). */
 const IN_FLIGHT_GRACE_S = 1;
@@ -53,6 +54,11 @@ export const canary: Drill = {
     const release = releaseControlOf(ctx, 'canary');
     const r = ctx.args.release ?? DEFAULT_RELEASE_ARGS;
     const { rate } = ctx.args;
+    const scrapeS = await serviceScrapeIntervalS(ctx.target.prometheus());
+    // Judging more often than Prometheus scrapes would count one sample as two healthy judgements.
+    const intervalS = Math.max(r.intervalS, scrapeS);
+    if (intervalS !== r.intervalS)
+      ctx.log(`canary: judging every ${intervalS} s, the scrape interval (asked: ${r.intervalS} s)`);
     const policy: CanaryPolicy = {
       minRequests: r.minRequests,
       maxErrorRatioIncrease: r.maxErrorRatioIncrease,
@@ -65,17 +71,17 @@ export const canary: Drill = {
       minRequests: r.minRequests,
       ratePerS: rate,
       share: firstShare,
-      intervalS: r.intervalS,
-      scrapeIntervalS: SCRAPE_INTERVAL_S,
+      intervalS,
+      scrapeIntervalS: scrapeS,
     });
     const pageS = earliestPageS(firstShare, r.badErrorRate);
     // Baseline-only traffic before each canary: a full judgement window, and the replica slot the
     // canary reuses has been gone longer than the shortest window (its old counters are not judged).
-    const leadS = Math.max(2 * SCRAPE_INTERVAL_S, Math.round(ctx.args.durationS / 6));
+    const leadS = Math.max(2 * scrapeS, Math.round(ctx.args.durationS / 6));
     const [first, second] = release.releaseSlots();
     if (!first || !second) throw new Error('the canary drill needs two API replica slots');
     ctx.log(
-      `canary: plan ${r.plan.join(' → ')} %, judged every ${r.intervalS} s over ≤ ${r.windowS} s, ≥ ${r.minRequests} requests each; rollback when the error ratio exceeds the baseline's by > ${(r.maxErrorRatioIncrease * 100).toFixed(1)} points or p99 > max(${r.maxP99Factor}× baseline, baseline + ${r.p99SlackMs} ms)`,
+      `canary: plan ${r.plan.join(' → ')} %, judged every ${intervalS} s (Prometheus scrapes every ${scrapeS} s) over ≤ ${r.windowS} s, ≥ ${r.minRequests} requests each; rollback when the error ratio exceeds the baseline's by > ${(r.maxErrorRatioIncrease * 100).toFixed(1)} points or p99 > max(${r.maxP99Factor}× baseline, baseline + ${r.p99SlackMs} ms)`,
     );
     ctx.log(
       `canary: stated detection time ≤ ${budgetS.toFixed(0)} s at ${r.plan[0]} % of ${rate}/s; the bad release's fast-burn page could fire after ${pageS === undefined ? 'never' : `${pageS.toFixed(0)} s`}`,
@@ -100,9 +106,9 @@ export const canary: Drill = {
         baseline,
         canary: next,
         plan: r.plan,
-        intervalS: r.intervalS,
-        windowS: r.windowS,
-        minWindowS: 2 * SCRAPE_INTERVAL_S,
+        intervalS,
+        windowS: Math.max(r.windowS, 2 * scrapeS),
+        minWindowS: 2 * scrapeS,
         maxStepS: Math.max(60, 4 * budgetS),
         policy,
         retire: (component) => ctx.target.stop(component),
@@ -160,7 +166,7 @@ export const canary: Drill = {
       stop.abort();
     }
     const { entries, start, end } = await loading;
-    const evidence = await collectReleaseEvidence(ctx.target.prometheus(), start, end, events);
+    const evidence = await collectReleaseEvidence(ctx.target.prometheus(), start, end, events, scrapeS);
     const pageFired = await fastBurnFired(ctx, start, end);
     return {
       checks: canaryChecks({

@@ -24,13 +24,6 @@ export const SERVICE_ENV = {
 export const RELEASE_VERSIONS = { baseline: '1.0.0', good: '1.1.0', bad: '1.2.0' } as const;
 
 /**
- * Prometheus scrape interval of the native lab (lab/src/components/prometheus.ts): the release
- * drills' detection budget is built on it. (Compose scrapes every 10 s: a compose canary run must
- * take its budget from there.)
- */
-export const SCRAPE_INTERVAL_S = 5;
-
-/**
  * Drills that do not test overload raise the event-loop-delay shedding bound: on a small shared
  * machine a process's own start-up stalls would otherwise shed requests and blur what the fault did.
  * The overload drill keeps the service's default.

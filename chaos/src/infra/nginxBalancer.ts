@@ -74,7 +74,8 @@ ${servers.map((u) => `    server ${u.address} weight=${u.weight} max_fails=1 fai
 `;
 }
 
-function weighted(upstreams: readonly (string | WeightedUpstream)[]): WeightedUpstream[] {
+/** Upstreams with their weights (a bare address weighs 1), refused unless whole, ≥ 0 and one > 0. */
+export function weighted(upstreams: readonly (string | WeightedUpstream)[]): WeightedUpstream[] {
   const list = upstreams.map((u) => (typeof u === 'string' ? { address: u, weight: 1 } : u));
   const bad = list.filter((u) => !Number.isInteger(u.weight) || u.weight < 0);
   if (bad.length > 0)
@@ -84,6 +85,86 @@ function weighted(upstreams: readonly (string | WeightedUpstream)[]): WeightedUp
   if (!list.some((u) => u.weight > 0))
     throw new Error('the balancer needs at least one upstream with a weight > 0');
   return list;
+}
+
+/** A replica of the compose stack's balancer.conf with its container address and share. */
+export interface AddressedReplica {
+  /** Name the stock file uses for it (e.g. api-2 in `server api-2:8080 resolve …`). */
+  readonly name: string;
+  /** Container address, for a replica with a share. */
+  readonly address?: string;
+  readonly weight: number;
+}
+
+/**
+ * The compose LB's balancer.conf (compose/nginx/balancer.conf) with new weights. Each
+ * `server <name>:<port> resolve …;` becomes `server <address>:<port> weight=N …;` for a replica with
+ * a share and is dropped for share 0, so nginx never tries it (a stopped replica's last address only
+ * times out). Container addresses, not names: nginx re-resolves a name every 5 s and could keep a
+ * just-recreated replica's old address that long. The file's other settings (max_fails,
+ * fail_timeout, keepalive) stay as the stack sets them. Without client keep-alive, a reload closes
+ * no idle connection a request could race (as nginxConfig).
+ */
+export function reweightedBalancerConf(
+  stock: string,
+  replicas: readonly AddressedReplica[],
+  clientKeepAlive: boolean,
+): string {
+  weighted(replicas.map((r) => ({ address: r.name, weight: r.weight })));
+  const byName = new Map(replicas.map((r) => [r.name, r]));
+  const kept = new Map<string, number>();
+  let upstream: string | undefined;
+  let sawKeepAlive = false;
+  const lines: string[] = [
+    '# balancer.conf rewritten by the drill runner: weights on container addresses. Restarting the',
+    "# lb service puts the stack's own file back.",
+  ];
+  for (const line of stock.split('\n')) {
+    if (/^\s*#/.test(line)) continue;
+    const opening = /^\s*upstream\s+(\S+)\s*\{/.exec(line);
+    if (opening) {
+      upstream = opening[1];
+      kept.set(upstream!, 0);
+    }
+    if (/^\s*\}/.test(line)) upstream = undefined;
+    const timeout = /^(\s*)keepalive_timeout\s[^;]*;/.exec(line);
+    if (timeout && upstream === undefined) {
+      sawKeepAlive = true;
+      lines.push(
+        clientKeepAlive
+          ? line
+          : `${timeout[1]}keepalive_timeout 0; # one request per client connection while the drill reloads`,
+      );
+      continue;
+    }
+    const server = /^(\s*)server\s+([A-Za-z0-9_.-]+):(\d+)((?:\s+[^\s;]+)*)\s*;/.exec(line);
+    if (!server || upstream === undefined) {
+      lines.push(line);
+      continue;
+    }
+    const [, indent, name, port, params] = server as unknown as [string, string, string, string, string];
+    const replica = byName.get(name);
+    if (!replica)
+      throw new Error(
+        `balancer.conf sends upstream ${upstream} to ${name}, which is not one of ${[...byName.keys()].join(', ')}`,
+      );
+    if (replica.weight === 0) continue;
+    if (!replica.address) throw new Error(`no container address for ${name}, which has a share`);
+    const rest = params
+      .trim()
+      .split(/\s+/)
+      .filter((p) => p !== '' && p !== 'resolve' && !p.startsWith('weight='));
+    lines.push(
+      `${indent}server ${replica.address}:${port} ${[`weight=${replica.weight}`, ...rest].join(' ')};`,
+    );
+    kept.set(upstream, (kept.get(upstream) ?? 0) + 1);
+  }
+  const empty = [...kept].filter(([, n]) => n === 0).map(([u]) => u);
+  if (empty.length > 0) throw new Error(`upstream ${empty.join(', ')} would have no server left`);
+  if (kept.size === 0) throw new Error('balancer.conf has no upstream block');
+  if (!clientKeepAlive && !sawKeepAlive)
+    lines.unshift('keepalive_timeout 0; # one request per client connection while the drill reloads');
+  return lines.join('\n');
 }
 
 export class NginxBalancer {
@@ -171,14 +252,11 @@ export class NginxBalancer {
       },
     );
     if (test.status !== 0) throw new Error(`nginx refused the new weights: ${test.stderr.trim()}`);
-    const before = new Set(workerPids(child.pid));
-    writeFileSync(this.confPath, text);
-    process.kill(child.pid, 'SIGHUP');
-    const deadline = Date.now() + 5000;
-    while (!workerPids(child.pid).some((pid) => !before.has(pid))) {
-      if (Date.now() > deadline) throw new Error('nginx started no new worker within 5 s of the reload');
-      await sleep(20);
-    }
+    const pid = child.pid;
+    await reloaded(pid, () => {
+      writeFileSync(this.confPath, text);
+      process.kill(pid, 'SIGHUP');
+    });
     this.upstreams = upstreams;
   }
 
@@ -194,8 +272,28 @@ export class NginxBalancer {
   }
 }
 
+/**
+ * Runs `reload` (which makes the nginx master at `masterPid` reload) and resolves once a new worker
+ * runs: from then on new requests go by the new config, while old workers finish theirs.
+ */
+export async function reloaded(
+  masterPid: number,
+  reload: () => void | Promise<void>,
+  timeoutMs = 5000,
+  workers: (masterPid: number) => number[] = workerPids,
+): Promise<void> {
+  const before = new Set(workers(masterPid));
+  await reload();
+  const deadline = Date.now() + timeoutMs;
+  while (!workers(masterPid).some((pid) => !before.has(pid))) {
+    if (Date.now() > deadline)
+      throw new Error(`nginx started no new worker within ${timeoutMs / 1000} s of the reload`);
+    await sleep(20);
+  }
+}
+
 /** Worker processes of an nginx master (Linux: the kernel's child list of its one thread). */
-function workerPids(masterPid: number): number[] {
+export function workerPids(masterPid: number): number[] {
   try {
     return readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, 'utf8')
       .trim()

@@ -14,17 +14,18 @@ export function releaseControlOf(ctx: DrillContext, drill: string): ReleaseContr
   return release;
 }
 
-/** Seconds Prometheus needs to have scraped the last second of the drill (native lab: 5 s interval). */
-const SCRAPE_SETTLE_S = 6;
-
-/** Per-version request rate, 5xx rate and p99 over the drill, read from Prometheus after the load. */
+/**
+ * Per-version request rate, 5xx rate and p99 over the drill, read from Prometheus after the load
+ * (once a scrape after its last second has happened).
+ */
 export async function collectReleaseEvidence(
   prometheus: PrometheusClient,
   from: number,
   to: number,
   events: ReleaseEvidence['events'],
+  scrapeIntervalS: number,
 ): Promise<ReleaseEvidence> {
-  const wait = to + SCRAPE_SETTLE_S * 1000 - Date.now();
+  const wait = to + (scrapeIntervalS + 1) * 1000 - Date.now();
   if (wait > 0) await sleep(wait);
   const series = await versionSeries(prometheus, from, to, 5);
   const versions = [...new Set(series.rate.map((s) => s.labels['version'] ?? ''))].filter(Boolean).sort();

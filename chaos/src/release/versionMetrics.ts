@@ -79,3 +79,17 @@ export async function versionSeries(
     })),
   };
 }
+
+/**
+ * Seconds between two scrapes of the service (the jobs that carry orderlab_build_info): the
+ * release drills' judgement windows and detection budget are built on it (native lab 5 s,
+ * compose 10 s).
+ */
+export async function serviceScrapeIntervalS(prometheus: PrometheusClient): Promise<number> {
+  const jobs = (await prometheus.instant('count by (job) (orderlab_build_info)'))
+    .map((s) => s.labels['job'])
+    .filter((j): j is string => j !== undefined);
+  if (jobs.length === 0)
+    throw new Error('prometheus has no orderlab_build_info yet: is the service scraped?');
+  return prometheus.scrapeIntervalS(jobs);
+}

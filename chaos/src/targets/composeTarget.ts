@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PrometheusClient } from '../audit/prometheus';
 import { SERVICE_ENV } from '../drills/knobs';
-import type { Target, TargetConnection, TargetSetup, TerminationResult } from './target';
+import { reloaded, reweightedBalancerConf } from '../infra/nginxBalancer';
+import type { ReleaseControl, Target, TargetConnection, TargetSetup, TerminationResult } from './target';
 
 /** Service variables compose/compose.yaml takes from compose's environment (empty = service default). */
 export const COMPOSE_KNOBS: readonly string[] = Object.values(SERVICE_ENV);
@@ -14,6 +15,37 @@ export const COMPOSE_KNOBS: readonly string[] = Object.values(SERVICE_ENV);
  */
 export const API_1_POSTGRES_ADDRESS = 'API_1_POSTGRES_ADDRESS';
 const TOXIPROXY_POSTGRES_LISTENER = 'toxiproxy:15432';
+
+/** The API replicas of compose.yaml, and the ports inside their containers (HTTP_PORT, ADMIN_PORT). */
+const API_REPLICAS = ['api-1', 'api-2'];
+const CONTAINER_HTTP_PORT = 8080;
+const CONTAINER_ADMIN_PORT = 9464;
+
+/**
+ * Service variables compose.yaml sets per API replica: `API_<n>_<name>` (e.g. API_2_SERVICE_VERSION)
+ * wins over the stack-wide `<name>` for api-<n> alone. A release is started with these.
+ */
+export const PER_REPLICA_VARIABLES: readonly string[] = [
+  SERVICE_ENV.serviceVersion,
+  SERVICE_ENV.regressionErrorRate,
+  SERVICE_ENV.regressionLatencyMs,
+  SERVICE_ENV.regressionRoutes,
+];
+
+/** Where the lb container keeps the balancer.conf it runs (compose.yaml copies it there at start). */
+const LB_STOCK_CONF = '/etc/nginx/orderlab/balancer.conf';
+const LB_LIVE_DIR = '/tmp/orderlab-lb';
+/**
+ * Put a new balancer.conf (stdin) in place, let nginx check the whole config and reload; a refused
+ * file is put back as it was, so the running balancer never changes to a config it rejects.
+ */
+const LB_REPLACE_AND_RELOAD = [
+  `d=${LB_LIVE_DIR}`,
+  'cat > "$d/next.conf"',
+  'cp "$d/balancer.conf" "$d/previous.conf"',
+  'mv "$d/next.conf" "$d/balancer.conf"',
+  'if nginx -t -q; then nginx -s reload; else cp "$d/previous.conf" "$d/balancer.conf"; exit 1; fi',
+].join(' && ');
 
 export interface CommandResult {
   readonly code: number;
@@ -26,18 +58,21 @@ export type CommandRunner = (
   command: string,
   args: readonly string[],
   env?: Readonly<Record<string, string>>,
+  /** Written to the command's standard input (closed at once when absent). */
+  input?: string,
 ) => Promise<CommandResult>;
 
-export const spawnRunner: CommandRunner = (command, args, env) =>
+export const spawnRunner: CommandRunner = (command, args, env, input) =>
   new Promise((resolve, reject) => {
     const child = spawn(command, [...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });
+    child.stdin?.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
@@ -62,6 +97,8 @@ export interface ComposeTargetOptions {
   readonly postgresPassword?: string;
   readonly stopTimeoutS?: number;
   readonly run?: CommandRunner;
+  /** Worker process ids of the lb's nginx master (host pid); default: the host's /proc. */
+  readonly nginxWorkers?: (masterPid: number) => number[];
   readonly log?: (line: string) => void;
 }
 
@@ -98,6 +135,21 @@ export class ComposeTarget implements Target {
   /** Toxiproxy was started by prepare (so close stops it again). */
   private startedToxiproxy = false;
   private toxiproxyUrl: string | undefined;
+  /** Compose variables prepare() recreated the services with (drill knobs): kept for every recreation. */
+  private knobs: Readonly<Record<string, string>> = {};
+  /** The lb's own balancer.conf, read in prepare() of a setup whose balancer the drill reconfigures. */
+  private balancerStock: string | undefined;
+  private weights: Readonly<Record<string, number>> = {};
+
+  /**
+   * API replicas as releases: a release is the replica recreated with its API_<n>_* variables, the
+   * LB's weights a rewritten balancer.conf (container addresses) and `nginx -s reload`.
+   */
+  readonly release: ReleaseControl = {
+    startRelease: (component, env) => this.startRelease(component, env),
+    setWeights: (weights) => this.setWeights(weights),
+    releaseSlots: () => [...API_REPLICAS],
+  };
 
   constructor(private readonly options: ComposeTargetOptions) {
     this.run = options.run ?? spawnRunner;
@@ -131,12 +183,20 @@ export class ComposeTarget implements Target {
     env: Readonly<Record<string, string>>,
     ...args: string[]
   ): Promise<CommandResult> {
+    return this.runCompose(env, args);
+  }
+
+  private async runCompose(
+    env: Readonly<Record<string, string>>,
+    args: readonly string[],
+    input?: string,
+  ): Promise<CommandResult> {
     const full = this.composeArgs(...args);
     const shown = Object.entries(env)
       .map(([k, v]) => `${k}=${v} `)
       .join('');
-    this.log(`  $ ${shown}docker ${full.join(' ')}`);
-    const result = await this.run('docker', full, env);
+    this.log(`  $ ${shown}docker ${full.join(' ')}${input === undefined ? '' : ' < (new balancer.conf)'}`);
+    const result = await this.run('docker', full, env, input);
     if (result.code !== 0) {
       throw new Error(
         `docker ${full.join(' ')} exited ${result.code}: ${result.stderr.trim().slice(0, 400)}`,
@@ -175,12 +235,14 @@ export class ComposeTarget implements Target {
       ...(viaProxy ? { [API_1_POSTGRES_ADDRESS]: TOXIPROXY_POSTGRES_LISTENER } : {}),
     };
     // Services whose environment the knobs change are recreated with them, and put back in close().
+    this.knobs = env;
     await this.composeWith(env, 'up', '-d', '--wait', ...services);
-    if (Object.keys(env).length > 0) {
+    if (Object.keys(env).length > 0 || setup.balancerReconfigured) {
       this.restore = services;
       await this.refreshBalancer();
     }
     this.replicas = 2;
+    if (setup.balancerReconfigured) await this.takeOverBalancer(setup.apiReplicas);
     await this.discoverAdmin();
     // The owned API is api-1 and its load goes to the published balancer port, which feeds api-2 too.
     // Stopping api-2 to leave api-1 alone does not work: nginx keeps a stopped replica's address
@@ -190,6 +252,94 @@ export class ComposeTarget implements Target {
     await this.discoverStores();
     if (viaProxy && !this.options.toxiproxyUrl)
       this.toxiproxyUrl = `http://${await this.containerAddress(this.service('toxiproxy'))}:8474`;
+  }
+
+  /**
+   * A release drill's balancer: the lb's own balancer.conf with the first `replicas` API replicas
+   * (equal shares) and no client keep-alive (a reload closes idle connections, and a request racing
+   * that close would be cut); the other replicas are stopped, as the native lab starts only these.
+   */
+  private async takeOverBalancer(replicas: number): Promise<void> {
+    const lb = this.service('lb');
+    this.balancerStock = (await this.compose('exec', '-T', lb, 'cat', LB_STOCK_CONF)).stdout;
+    const live = API_REPLICAS.slice(0, Math.max(1, replicas));
+    await this.setWeights(Object.fromEntries(live.map((r) => [r, 1])));
+    for (const r of API_REPLICAS.filter((r) => !live.includes(r))) await this.stop(r);
+    this.replicas = live.length;
+  }
+
+  private async startRelease(
+    component: string,
+    env: Readonly<Record<string, string>>,
+  ): Promise<{ httpUrl: string; adminUrl: string }> {
+    if (!API_REPLICAS.includes(component))
+      throw new Error(`${component} is not an API replica: choose from ${API_REPLICAS.join(', ')}`);
+    const unknown = Object.keys(env).filter((k) => !PER_REPLICA_VARIABLES.includes(k));
+    if (unknown.length > 0)
+      throw new Error(
+        `compose.yaml sets per replica only ${PER_REPLICA_VARIABLES.join(', ')}; not ${unknown.join(', ')}`,
+      );
+    // Out of the balancer before it is recreated: nginx must never hold a stopped replica's address.
+    if ((this.weights[component] ?? 0) > 0) {
+      const others = Object.fromEntries(Object.entries(this.weights).filter(([c]) => c !== component));
+      if (!Object.values(others).some((w) => w > 0))
+        throw new Error(
+          `${component} is the only replica in the balancer: give another one a share before restarting it`,
+        );
+      await this.setWeights(others);
+    }
+    const n = component.split('-')[1];
+    const own = Object.fromEntries(Object.entries(env).map(([k, v]) => [`API_${n}_${k}`, v]));
+    const service = this.service(component);
+    await this.composeWith(
+      { ...this.knobs, ...own },
+      'up',
+      '-d',
+      '--wait',
+      '--no-deps',
+      '--force-recreate',
+      service,
+    );
+    if (!this.restore.includes(service)) this.restore = [...this.restore, service];
+    if (!this.apiComponents().includes(component)) this.replicas = Math.max(this.replicas, Number(n));
+    const address = await this.containerAddress(service);
+    const adminUrl = `http://${address}:${CONTAINER_ADMIN_PORT}`;
+    this.discovered = {
+      ...this.discovered,
+      apiAdminUrls: { ...this.discovered.apiAdminUrls, [component]: adminUrl },
+    };
+    return { httpUrl: `http://${address}:${CONTAINER_HTTP_PORT}`, adminUrl };
+  }
+
+  /**
+   * New LB shares at once: balancer.conf rewritten with the replicas' current container addresses,
+   * checked and reloaded inside the lb container; resolves when a new nginx worker runs.
+   */
+  private async setWeights(weights: Readonly<Record<string, number>>): Promise<void> {
+    const stock = this.balancerStock;
+    if (stock === undefined)
+      throw new Error('no reconfigurable balancer: the drill setup must ask for balancerReconfigured');
+    const unknown = Object.keys(weights).filter((c) => !API_REPLICAS.includes(c));
+    if (unknown.length > 0)
+      throw new Error(`no API replica ${unknown.join(', ')}: choose from ${API_REPLICAS.join(', ')}`);
+    const replicas = [];
+    for (const name of API_REPLICAS) {
+      const weight = weights[name] ?? 0;
+      const address = weight > 0 ? await this.containerAddress(this.service(name)) : undefined;
+      replicas.push({ name: this.service(name), weight, ...(address ? { address } : {}) });
+    }
+    const text = reweightedBalancerConf(stock, replicas, false);
+    const lb = this.service('lb');
+    const apply = async () => {
+      await this.runCompose({}, ['exec', '-T', lb, 'sh', '-c', LB_REPLACE_AND_RELOAD], text);
+    };
+    const master = await this.pidOf('lb');
+    if (master === undefined) throw new Error(`${lb} is not running`);
+    await reloaded(master, apply, 5000, this.options.nginxWorkers);
+    this.weights = { ...weights };
+    this.log(
+      `  balancer: ${replicas.map((r) => `${r.name} ${r.weight}${r.address ? ` (${r.address})` : ''}`).join(', ')}`,
+    );
   }
 
   /**
@@ -231,9 +381,9 @@ export class ComposeTarget implements Target {
    */
   private async discoverAdmin(): Promise<void> {
     const apiAdminUrls: Record<string, string> = {};
-    for (const component of ['api-1', 'api-2']) {
+    for (const component of API_REPLICAS) {
       const address = await this.containerAddress(this.service(component)).catch(() => undefined);
-      if (address) apiAdminUrls[component] = `http://${address}:9464`;
+      if (address) apiAdminUrls[component] = `http://${address}:${CONTAINER_ADMIN_PORT}`;
     }
     this.discovered = { ...this.discovered, apiAdminUrls };
   }
@@ -300,7 +450,7 @@ export class ComposeTarget implements Target {
   }
 
   async scaleApi(replicas: number): Promise<void> {
-    for (let i = 1; i <= 2; i++) {
+    for (let i = 1; i <= API_REPLICAS.length; i++) {
       if (i <= replicas) await this.compose('start', this.service(`api-${i}`));
       else
         await this.compose('stop', '-t', String(this.options.stopTimeoutS ?? 30), this.service(`api-${i}`));
@@ -378,6 +528,8 @@ export class ComposeTarget implements Target {
     // drill knobs are recreated again with the stack's own environment.
     const services = this.restore;
     this.restore = [];
+    this.balancerStock = undefined;
+    this.weights = {};
     if (services.length > 0) {
       await this.compose('up', '-d', '--wait', ...services);
       await this.refreshBalancer();

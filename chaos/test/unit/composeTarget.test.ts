@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import {
   type CommandResult,
@@ -330,4 +332,136 @@ test('compose target: the main process is found below docker-init, and a restart
 
   const { target } = recordingTarget({ ' ps -q worker': { stdout: '' } });
   assert.equal(await target.pidOf('worker'), undefined, 'not running: no pid');
+});
+
+test('compose target: release drills recreate a replica with its API_<n>_ variables and reweight the LB by reload', async () => {
+  const stock = readFileSync(path.resolve(__dirname, '../../../../compose/nginx/balancer.conf'), 'utf8');
+  const calls: { line: string; env: Readonly<Record<string, string>>; input: string | undefined }[] = [];
+  let nginxGeneration = 1;
+  let api2Running = true;
+  const answers: [string, string][] = [
+    ...Object.entries(containers).map(([k, v]): [string, string] => [k, v.stdout]),
+    [' ps -q api-2', 'c0ffee05\n'],
+    ['{{.IPAddress}} {{end}} c0ffee05', '172.18.0.11 \n'],
+    [' ps -q lb', 'c0ffee06\n'],
+    ['{{.State.Pid}} c0ffee06', '4242\n'],
+    [' ps --format json ', '{"Name":"x","State":"running","Health":"healthy"}\n'],
+    [`cat /etc/nginx/orderlab/balancer.conf`, stock],
+  ];
+  const target = new ComposeTarget({
+    file: '/repo/compose.yaml',
+    project: 'orderlab',
+    stopTimeoutS: 20,
+    nginxWorkers: () => [nginxGeneration],
+    run: (command, args, env = {}, input) => {
+      const line = [command, ...args].join(' ');
+      calls.push({ line, env, input });
+      if (line.includes(' exec -T lb sh -c ')) nginxGeneration++;
+      // `ps -q` lists running containers only.
+      if (line.endsWith(' stop -t 20 api-2')) api2Running = false;
+      if (line.includes(' up ') && line.endsWith(' api-2')) api2Running = true;
+      if (line.endsWith(' ps -q api-2') && !api2Running)
+        return Promise.resolve({ code: 0, stdout: '', stderr: '' });
+      const match = answers.find(([k]) => line.includes(k));
+      return Promise.resolve({ code: 0, stdout: match?.[1] ?? '', stderr: '' });
+    },
+  });
+  const lines = () => calls.splice(0).map((c) => c.line.replace(/sh -c .*/, 'sh -c <replace and reload>'));
+  const api1Address = [
+    `${C} ps -q api-1`,
+    'docker inspect --format {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}} c0ffee04',
+  ];
+  const api2Address = [
+    `${C} ps -q api-2`,
+    'docker inspect --format {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}} c0ffee05',
+  ];
+  const reload = [
+    `${C} ps -q lb`,
+    'docker inspect --format {{.State.Pid}} c0ffee06',
+    `${C} exec -T lb sh -c <replace and reload>`,
+  ];
+  const lastInput = () => calls.filter((c) => c.input !== undefined).at(-1)?.input ?? '';
+
+  await target.prepare({
+    apiReplicas: 1,
+    loadBalancer: true,
+    balancerReconfigured: true,
+    pipeline: true,
+    serviceEnv: { SERVICE_VERSION: '1.0.0' },
+  });
+  const input = lastInput();
+  assert.deepEqual(lines(), [
+    `${C} up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb`,
+    `${C} restart lb`,
+    `${C} ps --format json lb`,
+    `${C} exec -T lb cat /etc/nginx/orderlab/balancer.conf`,
+    ...api1Address,
+    ...reload,
+    `${C} stop -t 20 api-2`,
+    ...api1Address,
+    `${C} ps -q api-2`,
+    ...STORES,
+  ]);
+  assert.match(input, /server 172\.18\.0\.10:8080 weight=1 /);
+  assert.doesNotMatch(input, /172\.18\.0\.11|api-2/, 'api-2 is out of the balancer before it is stopped');
+  assert.match(input, /keepalive_timeout 0;/);
+  assert.deepEqual(target.apiComponents(), ['api-1']);
+
+  // A canary on api-2: recreated with the drill's knobs kept and its own version.
+  const urls = await target.release.startRelease('api-2', { SERVICE_VERSION: '1.1.0' });
+  assert.deepEqual(urls, { httpUrl: 'http://172.18.0.11:8080', adminUrl: 'http://172.18.0.11:9464' });
+  const recreate = calls[0];
+  assert.equal(recreate?.line, `${C} up -d --wait --no-deps --force-recreate api-2`);
+  assert.deepEqual(recreate?.env, { SERVICE_VERSION: '1.0.0', API_2_SERVICE_VERSION: '1.1.0' });
+  lines();
+  assert.equal(target.connection().apiAdminUrls['api-2'], 'http://172.18.0.11:9464');
+
+  await target.release.setWeights({ 'api-1': 90, 'api-2': 10 });
+  const canary = lastInput();
+  assert.deepEqual(lines(), [...api1Address, ...api2Address, ...reload]);
+  assert.match(canary, /server 172\.18\.0\.10:8080 weight=90 /);
+  assert.match(canary, /server 172\.18\.0\.11:50051 weight=10 /);
+
+  // Restarting a replica that has a share takes it out of the balancer first.
+  await target.release.startRelease('api-1', { SERVICE_VERSION: '1.2.0', REGRESSION_ERROR_RATE: '0.3' });
+  const [takeOut, ...rest] = [calls.find((c) => c.input !== undefined), ...calls];
+  assert.doesNotMatch(takeOut?.input ?? '', /172\.18\.0\.10/);
+  assert.match(takeOut?.input ?? '', /server 172\.18\.0\.11:8080 weight=10 /);
+  const recreated = rest.find((c) => c.line.includes('--force-recreate'));
+  assert.deepEqual(recreated?.env, {
+    SERVICE_VERSION: '1.0.0',
+    API_1_SERVICE_VERSION: '1.2.0',
+    API_1_REGRESSION_ERROR_RATE: '0.3',
+  });
+  assert.ok(
+    calls.findIndex((c) => c.input !== undefined) <
+      calls.findIndex((c) => c.line.includes('--force-recreate')),
+    'reweighted before the recreation',
+  );
+  lines();
+
+  await assert.rejects(target.release.startRelease('api-3', {}), /api-3 is not an API replica/);
+  await assert.rejects(
+    target.release.startRelease('api-1', { SHED_MAX_IN_FLIGHT: '8' }),
+    /per replica only SERVICE_VERSION, .*; not SHED_MAX_IN_FLIGHT/,
+  );
+  await assert.rejects(target.release.setWeights({ 'api-3': 1 }), /no API replica api-3/);
+  await assert.rejects(target.release.setWeights({ 'api-1': 0, 'api-2': 0 }), /weight > 0/);
+  await target.release.setWeights({ 'api-2': 100 });
+  await assert.rejects(target.release.startRelease('api-2', {}), /api-2 is the only replica in the balancer/);
+  lines();
+
+  await target.close();
+  assert.deepEqual(lines(), [
+    `${C} up -d --wait postgres kafka prometheus api-1 api-2 relay worker lb`,
+    `${C} restart lb`,
+    `${C} ps --format json lb`,
+  ]);
+  await assert.rejects(target.release.setWeights({ 'api-1': 1 }), /no reconfigurable balancer/);
+});
+
+test('compose target: a setup that does not reconfigure the balancer has no release weights to set', async () => {
+  const { target } = recordingTarget(containers);
+  await target.prepare({ apiReplicas: 2, loadBalancer: true, pipeline: false, serviceEnv: {} });
+  await assert.rejects(target.release.setWeights({ 'api-1': 1 }), /balancerReconfigured/);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { alertTimeline } from '../../src/audit/prometheus';
+import { alertTimeline, parsePrometheusDuration } from '../../src/audit/prometheus';
 import { alertCheck } from '../../src/audit/prometheusAudit';
 
 const series = (state: string, values: [number, number][]) => ({
@@ -72,4 +72,13 @@ test('alert checks: missing rule fails, short fault skips, long fault without fi
     resolved.map((c) => c.status),
     ['pass', 'pass'],
   );
+});
+
+test('Prometheus durations: units summed, anything else refused', () => {
+  assert.equal(parsePrometheusDuration('10s'), 10);
+  assert.equal(parsePrometheusDuration('1m30s'), 90);
+  assert.equal(parsePrometheusDuration('500ms'), 0.5);
+  assert.equal(parsePrometheusDuration('1h'), 3600);
+  for (const bad of ['', '10', 's', '10 s', '1x', '10s!'])
+    assert.throws(() => parsePrometheusDuration(bad), /not a Prometheus duration/, bad);
 });
