@@ -6,6 +6,7 @@ import { InFlightRequests } from '../http/inFlightRequests';
 import { closeServer, listen } from '../http/listen';
 import { publicRequestListener } from '../http/publicListener';
 import { releaseRegression } from '../http/releaseRegression';
+import { ROUTES } from '../http/routes';
 import { OrderUseCases } from '../orders/useCases';
 import { OverloadGuard } from '../overload/overloadGuard';
 import { ShedLogSummary } from '../telemetry/shedLogSummary';
@@ -39,6 +40,7 @@ export async function startApi(
   });
   overload.start();
   metrics.observeOverload(() => overload.readings);
+  metrics.zeroHttpServerErrors(ROUTES.map((r) => ({ method: r.method, route: r.template })));
 
   const orders = new OrderUseCases({
     repository: shared.repository,

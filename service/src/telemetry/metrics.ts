@@ -73,6 +73,9 @@ const GRPC_CODE_NAMES = [
   'UNAUTHENTICATED',
 ];
 
+/** The server errors the service answers (500 failure or regression switch, 503 shed or not ready). */
+const HTTP_SERVER_ERROR_STATUSES = [500, 503];
+
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -195,6 +198,19 @@ export class ServiceMetrics {
       if (metric instanceof Counter)
         this.counterNames.set(metric, (metric as unknown as { name: string }).name);
     }
+  }
+
+  /**
+   * Zero-valued 5xx series for every API route, so a fresh replica's first server errors are an
+   * increase from 0. A series born with its first error has one sample at its first scrape and
+   * increase()/rate() need two: a canary that fails at once and is retired within a scrape or two
+   * showed no error at all in Prometheus (measured: 28 requests of a bad canary, 5+ failed, 0
+   * errors seen); burn-rate alerts miss a new replica's first errors the same way.
+   */
+  zeroHttpServerErrors(routes: readonly { readonly method: string; readonly route: string }[]): void {
+    for (const { method, route } of routes)
+      for (const status of HTTP_SERVER_ERROR_STATUSES)
+        this.httpRequestDuration.zero({ method, route, status_code: status });
   }
 
   /** HTTP middleware hook; `route` is a template (or a fixed label), never a raw path. */

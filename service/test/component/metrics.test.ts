@@ -41,6 +41,9 @@ describe('/metrics on the admin port', () => {
     assert.equal(count('method="GET",route="/v1/orders/:id",status_code="404"'), 1);
     assert.equal(count('method="GET",route="unmatched",status_code="404"'), 1);
     assert.equal(count('method="DELETE",route="/v1/orders/:id",status_code="405"'), 1);
+    // Present at 0 before any error, so the first 5xx of a fresh replica is an increase Prometheus sees.
+    assert.equal(count('method="POST",route="/v1/orders",status_code="500"'), 0);
+    assert.equal(count('method="GET",route="/v1/orders/:id",status_code="503"'), 0);
     assert.match(body, /^http_server_request_duration_seconds_bucket\{le="0\.25",method="POST"/m);
     assert.doesNotMatch(body, /route="\/metrics"|route="\/livez"/, 'admin traffic is not RED traffic');
 

@@ -19,8 +19,9 @@ import { memoryByService, stackServices } from '../../src/stack';
 /**
  * The compose stack for real (issue 21): `npm run compose:local -- up` builds the stand-ins and runs
  * the repo's unchanged compose files; then the API over HTTP and gRPC through the LB on 127.0.0.1,
- * the worker's confirmation, every Prometheus target and rule, the order's trace in Jaeger, one drill
- * (sigterm, short, unless ORDERLAB_COMPOSE_DRILL names another) with memory sampled per service, and `down -v` leaving nothing behind.
+ * the worker's confirmation, every Prometheus target and rule, the order's trace in Jaeger, drills
+ * (sigterm and blue-green, short, unless ORDERLAB_COMPOSE_DRILL names others) with memory sampled
+ * per service, and `down -v` leaving nothing behind.
  * Runs with the drills (one at a time, after the other tests). ORDERLAB_COMPOSE_TEST=0 skips it.
  */
 const repoRoot = findRepoRoot();
@@ -31,10 +32,17 @@ const HTTP = 'http://127.0.0.1:8080';
 const GRPC = '127.0.0.1:50051';
 const PROMETHEUS = 'http://127.0.0.1:9090';
 const JAEGER = 'http://127.0.0.1:16686';
-// One compose drill, short: sigterm by default (rolling restart behind the compose LB).
-// ORDERLAB_COMPOSE_DRILL=<name> runs another (broker-loss, db-loss, worker-crash), =0 none.
-const composeDrill = process.env['ORDERLAB_COMPOSE_DRILL'] ?? 'sigterm';
-const drillSkip = skipReason ?? (composeDrill === '0' ? 'ORDERLAB_COMPOSE_DRILL=0' : undefined);
+// Compose drills, short: sigterm (rolling restart behind the compose LB) and blue-green (the LB's
+// weights rewritten and reloaded) by default. ORDERLAB_COMPOSE_DRILL=<name>[,<name>…] runs others
+// (broker-loss, db-loss, worker-crash, canary), =0 none.
+const drillList = process.env['ORDERLAB_COMPOSE_DRILL'] ?? 'sigterm,blue-green';
+const composeDrills =
+  drillList === '0'
+    ? []
+    : drillList
+        .split(',')
+        .map((d) => d.trim())
+        .filter(Boolean);
 const PROJECT_LABEL = 'label=com.docker.compose.project=orderlab';
 
 let grpc: Client | undefined;
@@ -232,53 +240,54 @@ test(
   },
 );
 
-test(
-  `drill ${composeDrill} (short) passes against the compose stack; memory per service stays under its limit`,
-  { skip: drillSkip, timeout: 600_000 },
-  async () => {
-    const peaks: Record<string, { usedBytes: number; limitBytes: number }> = {};
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        for (const [service, m] of Object.entries(await memoryByService())) {
-          const peak = peaks[service];
-          if (!peak || m.usedBytes > peak.usedBytes) peaks[service] = m;
+for (const composeDrill of composeDrills)
+  test(
+    `drill ${composeDrill} (short) passes against the compose stack; memory per service stays under its limit`,
+    { skip: skipReason, timeout: 600_000 },
+    async () => {
+      const peaks: Record<string, { usedBytes: number; limitBytes: number }> = {};
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          for (const [service, m] of Object.entries(await memoryByService())) {
+            const peak = peaks[service];
+            if (!peak || m.usedBytes > peak.usedBytes) peaks[service] = m;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 2000));
         }
-        await new Promise((resolve) => setTimeout(resolve, 2000));
-      }
-    })();
-    const args = parseCliArgs([
-      composeDrill,
-      '--short',
-      '--target',
-      'compose',
-      '--report-dir',
-      'reports/drills',
-    ]);
-    const result = await executeDrill(args, (line) => console.log(`  ${line}`)).finally(() => {
-      sampling = false;
-    });
-    await sampler;
-    console.log(summaryLine(result));
-    const file = path.join(repoRoot, 'reports', 'compose-local', `memory-${composeDrill}.json`);
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, `${JSON.stringify(peaks, null, 2)}\n`);
-    for (const [service, m] of Object.entries(peaks))
-      console.log(
-        `  memory ${service}: peak ${(m.usedBytes / 2 ** 20).toFixed(0)} MiB of ${(m.limitBytes / 2 ** 20).toFixed(0)} MiB`,
+      })();
+      const args = parseCliArgs([
+        composeDrill,
+        '--short',
+        '--target',
+        'compose',
+        '--report-dir',
+        'reports/drills',
+      ]);
+      const result = await executeDrill(args, (line) => console.log(`  ${line}`)).finally(() => {
+        sampling = false;
+      });
+      await sampler;
+      console.log(summaryLine(result));
+      const file = path.join(repoRoot, 'reports', 'compose-local', `memory-${composeDrill}.json`);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, `${JSON.stringify(peaks, null, 2)}\n`);
+      for (const [service, m] of Object.entries(peaks))
+        console.log(
+          `  memory ${service}: peak ${(m.usedBytes / 2 ** 20).toFixed(0)} MiB of ${(m.limitBytes / 2 ** 20).toFixed(0)} MiB`,
+        );
+      assert.equal(
+        result.report.verdict.label,
+        'PASS',
+        `${result.report.verdict.reasons.join(' | ')} (report ${result.report.files.html})`,
       );
-    assert.equal(
-      result.report.verdict.label,
-      'PASS',
-      `${result.report.verdict.reasons.join(' | ')} (report ${result.report.files.html})`,
-    );
-    for (const [service, m] of Object.entries(peaks))
-      assert.ok(
-        m.usedBytes < m.limitBytes * 0.9,
-        `${service}: peak ${m.usedBytes} B is within 10 % of its limit ${m.limitBytes} B`,
-      );
-  },
-);
+      for (const [service, m] of Object.entries(peaks))
+        assert.ok(
+          m.usedBytes < m.limitBytes * 0.9,
+          `${service}: peak ${m.usedBytes} B is within 10 % of its limit ${m.limitBytes} B`,
+        );
+    },
+  );
 
 test('`down -v` leaves no container, network or volume of the project', { skip: skipReason }, async () => {
   assert.equal(await runCli('down', '--keep-engine'), 0);
