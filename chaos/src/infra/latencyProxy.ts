@@ -18,8 +18,10 @@ export class LatencyProxy {
     readonly upstreamPort: number,
   ) {}
 
+  /** Where it listens (the port the kernel chose when constructed with port 0). */
   get address(): string {
-    return `127.0.0.1:${this.listenPort}`;
+    const bound = this.server?.address();
+    return `127.0.0.1:${bound && typeof bound === 'object' ? bound.port : this.listenPort}`;
   }
 
   async start(): Promise<void> {

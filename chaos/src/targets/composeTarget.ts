@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PrometheusClient } from '../audit/prometheus';
 import { SERVICE_ENV } from '../drills/knobs';
+import { LatencyProxy } from '../infra/latencyProxy';
 import { reloaded, reweightedBalancerConf } from '../infra/nginxBalancer';
 import type { ReleaseControl, Target, TargetConnection, TargetSetup, TerminationResult } from './target';
 
@@ -140,6 +141,17 @@ export class ComposeTarget implements Target {
   /** The lb's own balancer.conf, read in prepare() of a setup whose balancer the drill reconfigures. */
   private balancerStock: string | undefined;
   private weights: Readonly<Record<string, number>> = {};
+  /**
+   * Per started release, a TCP forwarder on 127.0.0.1 to the replica's HTTP port: drill load goes to
+   * loopback addresses only, and a release is warmed directly, before the balancer gives it traffic.
+   */
+  private readonly forwarders = new Map<string, LatencyProxy>();
+  /**
+   * Container address per API replica and the lb's nginx master pid as last looked up, so a switch
+   * is one `compose exec`; forgotten when the target starts, stops or recreates the container.
+   */
+  private readonly addresses = new Map<string, string>();
+  private lbMaster: number | undefined;
 
   /**
    * API replicas as releases: a release is the replica recreated with its API_<n>_* variables, the
@@ -302,13 +314,19 @@ export class ComposeTarget implements Target {
     );
     if (!this.restore.includes(service)) this.restore = [...this.restore, service];
     if (!this.apiComponents().includes(component)) this.replicas = Math.max(this.replicas, Number(n));
-    const address = await this.containerAddress(service);
+    this.forget(component);
+    const address = await this.replicaAddress(component);
     const adminUrl = `http://${address}:${CONTAINER_ADMIN_PORT}`;
     this.discovered = {
       ...this.discovered,
       apiAdminUrls: { ...this.discovered.apiAdminUrls, [component]: adminUrl },
     };
-    return { httpUrl: `http://${address}:${CONTAINER_HTTP_PORT}`, adminUrl };
+    await this.forwarders.get(component)?.close();
+    const forwarder = new LatencyProxy(0, address, CONTAINER_HTTP_PORT);
+    await forwarder.start();
+    this.forwarders.set(component, forwarder);
+    this.log(`  ${component}'s HTTP port forwarded from ${forwarder.address} (direct load, e.g. a warm-up)`);
+    return { httpUrl: `http://${forwarder.address}`, adminUrl };
   }
 
   /**
@@ -325,7 +343,7 @@ export class ComposeTarget implements Target {
     const replicas = [];
     for (const name of API_REPLICAS) {
       const weight = weights[name] ?? 0;
-      const address = weight > 0 ? await this.containerAddress(this.service(name)) : undefined;
+      const address = weight > 0 ? await this.replicaAddress(name) : undefined;
       replicas.push({ name: this.service(name), weight, ...(address ? { address } : {}) });
     }
     const text = reweightedBalancerConf(stock, replicas, false);
@@ -333,13 +351,28 @@ export class ComposeTarget implements Target {
     const apply = async () => {
       await this.runCompose({}, ['exec', '-T', lb, 'sh', '-c', LB_REPLACE_AND_RELOAD], text);
     };
-    const master = await this.pidOf('lb');
-    if (master === undefined) throw new Error(`${lb} is not running`);
-    await reloaded(master, apply, 5000, this.options.nginxWorkers);
+    this.lbMaster ??= await this.pidOf('lb');
+    if (this.lbMaster === undefined) throw new Error(`${lb} is not running`);
+    await reloaded(this.lbMaster, apply, 5000, this.options.nginxWorkers);
     this.weights = { ...weights };
     this.log(
       `  balancer: ${replicas.map((r) => `${r.name} ${r.weight}${r.address ? ` (${r.address})` : ''}`).join(', ')}`,
     );
+  }
+
+  private async replicaAddress(component: string): Promise<string> {
+    const known = this.addresses.get(component);
+    if (known) return known;
+    const address = await this.containerAddress(this.service(component));
+    this.addresses.set(component, address);
+    return address;
+  }
+
+  /** A container the target starts, stops or recreates may come back at another address. */
+  private forget(component: string): void {
+    for (const name of API_REPLICAS)
+      if (this.service(name) === this.service(component)) this.addresses.delete(name);
+    if (this.service(component) === this.service('lb')) this.lbMaster = undefined;
   }
 
   /**
@@ -349,6 +382,7 @@ export class ComposeTarget implements Target {
    */
   private async refreshBalancer(): Promise<void> {
     const lb = this.service('lb');
+    this.forget('lb');
     await this.compose('restart', lb);
     await this.waitHealthy(lb, 60_000);
   }
@@ -416,15 +450,18 @@ export class ComposeTarget implements Target {
   /** Starts a service and returns once its healthcheck passes (as the native lab's start waits for readiness). */
   async start(component: string): Promise<void> {
     const service = this.service(component);
+    this.forget(component);
     await this.compose('start', service);
     await this.waitHealthy(service, 120_000);
   }
 
   async stop(component: string): Promise<void> {
+    this.forget(component);
     await this.compose('stop', '-t', String(this.options.stopTimeoutS ?? 30), this.service(component));
   }
 
   async kill(component: string): Promise<void> {
+    this.forget(component);
     await this.compose('kill', '-s', 'SIGKILL', this.service(component));
   }
 
@@ -439,6 +476,7 @@ export class ComposeTarget implements Target {
   async terminateOwnedApi(timeoutMs: number): Promise<TerminationResult> {
     const begin = Date.now();
     const service = this.service('owned-api');
+    this.forget('owned-api');
     await this.compose('stop', '-t', String(Math.ceil(timeoutMs / 1000)), service);
     const seconds = (Date.now() - begin) / 1000;
     const ps = await this.compose('ps', '-a', '--format', 'json', service);
@@ -451,6 +489,7 @@ export class ComposeTarget implements Target {
 
   async scaleApi(replicas: number): Promise<void> {
     for (let i = 1; i <= API_REPLICAS.length; i++) {
+      this.forget(`api-${i}`);
       if (i <= replicas) await this.compose('start', this.service(`api-${i}`));
       else
         await this.compose('stop', '-t', String(this.options.stopTimeoutS ?? 30), this.service(`api-${i}`));
@@ -462,6 +501,7 @@ export class ComposeTarget implements Target {
     for (const component of this.apiComponents()) {
       const service = this.service(component);
       onStep(`restarting ${service}`);
+      this.forget(component);
       await this.compose('restart', '-t', String(this.options.stopTimeoutS ?? 30), service);
       await this.waitHealthy(service, 60_000);
       onStep(`${service} healthy again`);
@@ -530,6 +570,10 @@ export class ComposeTarget implements Target {
     this.restore = [];
     this.balancerStock = undefined;
     this.weights = {};
+    this.addresses.clear();
+    this.lbMaster = undefined;
+    for (const forwarder of this.forwarders.values()) await forwarder.close();
+    this.forwarders.clear();
     if (services.length > 0) {
       await this.compose('up', '-d', '--wait', ...services);
       await this.refreshBalancer();

@@ -334,7 +334,7 @@ test('compose target: the main process is found below docker-init, and a restart
   assert.equal(await target.pidOf('worker'), undefined, 'not running: no pid');
 });
 
-test('compose target: release drills recreate a replica with its API_<n>_ variables and reweight the LB by reload', async () => {
+test('compose target: release drills recreate a replica with its API_<n>_ variables and reweight the LB by reload', async (t) => {
   const stock = readFileSync(path.resolve(__dirname, '../../../../compose/nginx/balancer.conf'), 'utf8');
   const calls: { line: string; env: Readonly<Record<string, string>>; input: string | undefined }[] = [];
   let nginxGeneration = 1;
@@ -366,14 +366,11 @@ test('compose target: release drills recreate a replica with its API_<n>_ variab
       return Promise.resolve({ code: 0, stdout: match?.[1] ?? '', stderr: '' });
     },
   });
+  t.after(() => target.close().catch(() => undefined)); // its loopback forwarders, if an assertion fails
   const lines = () => calls.splice(0).map((c) => c.line.replace(/sh -c .*/, 'sh -c <replace and reload>'));
   const api1Address = [
     `${C} ps -q api-1`,
     'docker inspect --format {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}} c0ffee04',
-  ];
-  const api2Address = [
-    `${C} ps -q api-2`,
-    'docker inspect --format {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}} c0ffee05',
   ];
   const reload = [
     `${C} ps -q lb`,
@@ -409,7 +406,8 @@ test('compose target: release drills recreate a replica with its API_<n>_ variab
 
   // A canary on api-2: recreated with the drill's knobs kept and its own version.
   const urls = await target.release.startRelease('api-2', { SERVICE_VERSION: '1.1.0' });
-  assert.deepEqual(urls, { httpUrl: 'http://172.18.0.11:8080', adminUrl: 'http://172.18.0.11:9464' });
+  assert.equal(urls.adminUrl, 'http://172.18.0.11:9464', 'readiness at the container address');
+  assert.match(urls.httpUrl, /^http:\/\/127\.0\.0\.1:\d+$/, 'direct load through a loopback forwarder');
   const recreate = calls[0];
   assert.equal(recreate?.line, `${C} up -d --wait --no-deps --force-recreate api-2`);
   assert.deepEqual(recreate?.env, { SERVICE_VERSION: '1.0.0', API_2_SERVICE_VERSION: '1.1.0' });
@@ -418,7 +416,11 @@ test('compose target: release drills recreate a replica with its API_<n>_ variab
 
   await target.release.setWeights({ 'api-1': 90, 'api-2': 10 });
   const canary = lastInput();
-  assert.deepEqual(lines(), [...api1Address, ...api2Address, ...reload]);
+  assert.deepEqual(
+    lines(),
+    [`${C} exec -T lb sh -c <replace and reload>`],
+    'a switch is one command: addresses and the lb pid are known until a container changes',
+  );
   assert.match(canary, /server 172\.18\.0\.10:8080 weight=90 /);
   assert.match(canary, /server 172\.18\.0\.11:50051 weight=10 /);
 
