@@ -9,7 +9,7 @@ export function releaseControlOf(ctx: DrillContext, drill: string): ReleaseContr
   const release = ctx.target.release;
   if (!release)
     throw new Error(
-      `the ${drill} drill needs a target that runs API replicas as versions behind a weighted balancer; the ${ctx.target.kind} target cannot yet (use --target native)`,
+      `the ${drill} drill needs a target that runs API replicas as versions behind a weighted balancer; the ${ctx.target.kind} target has none`,
     );
   return release;
 }
