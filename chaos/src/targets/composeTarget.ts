@@ -273,7 +273,13 @@ export class ComposeTarget implements Target {
    */
   private async takeOverBalancer(replicas: number): Promise<void> {
     const lb = this.service('lb');
-    this.balancerStock = (await this.compose('exec', '-T', lb, 'cat', LB_STOCK_CONF)).stdout;
+    this.balancerStock = (
+      await this.compose('exec', '-T', lb, 'cat', LB_STOCK_CONF).catch((error: Error) => {
+        throw new Error(
+          `${lb} has no ${LB_STOCK_CONF} to reweight (an lb from an older compose.yaml? \`docker compose up -d ${lb}\` recreates it): ${error.message}`,
+        );
+      })
+    ).stdout;
     const live = API_REPLICAS.slice(0, Math.max(1, replicas));
     await this.setWeights(Object.fromEntries(live.map((r) => [r, 1])));
     for (const r of API_REPLICAS.filter((r) => !live.includes(r))) await this.stop(r);
